@@ -1,0 +1,283 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* One numeric setting: where it is read from and what it may be. */
+struct config_num {
+    const char *flag;
+    const char *env;
+    size_t offset; /* of the long in struct config */
+    long def, min, max;
+    const char *help;
+};
+
+#define CFG_OFF(field) offsetof(struct config, field)
+#define MIB (1024L * 1024L)
+
+static const struct config_num config_nums[] = {
+    {"max-in-flight", "API_PEDIDOS_MAX_IN_FLIGHT", CFG_OFF(max_in_flight), 1024, 1, 100000,
+     "requests held at once by one process; past it 503"},
+    {"connect-timeout", "API_PEDIDOS_CONNECT_TIMEOUT_MS", CFG_OFF(connect_timeout_ms), 2000, 1, 600000,
+     "ms to connect to the upstream"},
+    {"call-timeout", "API_PEDIDOS_CALL_TIMEOUT_MS", CFG_OFF(call_timeout_ms), 5000, 1, 600000,
+     "ms for one upstream call, queueing included"},
+    {"request-timeout", "API_PEDIDOS_REQUEST_TIMEOUT_MS", CFG_OFF(request_timeout_ms), 10000, 1, 600000,
+     "ms for a whole request; past it 502"},
+    {"max-body", "API_PEDIDOS_MAX_BODY", CFG_OFF(max_body), 8 * MIB, 1024, 1024 * MIB,
+     "bytes of one upstream answer; past it 502"},
+    {"max-answer", "API_PEDIDOS_MAX_ANSWER", CFG_OFF(max_answer), 64 * MIB, 1024, 1024 * MIB,
+     "bytes of one answer of ours; past it 502"},
+    {"max-packages", "API_PEDIDOS_MAX_PACKAGES", CFG_OFF(max_packages), 10000, 0, 1000000,
+     "packages in one order; more 502"},
+    {"fanout", "API_PEDIDOS_FANOUT", CFG_OFF(fanout), 256, 1, 10000,
+     "package calls at once per request; 1 fetches one at a time"},
+    {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", CFG_OFF(max_connections), 4096, 1, 16384,
+     "upstream connections per process"},
+    {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,
+     "listen backlog with --listen"},
+};
+
+#define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))
+#define OPT_NUM_BASE 256
+
+static const char *config_level_names[] = {"error", "warn", "info", "debug"};
+
+static long *config_field(struct config *c, const struct config_num *n)
+{
+    return (long *)((char *)c + n->offset);
+}
+
+static int config_fail(char *err, size_t errlen, const char *what,
+                       const char *value, const char *want)
+{
+    snprintf(err, errlen, "bad value for %s: '%.64s' (%s)", what, value, want);
+    return -1;
+}
+
+static int config_set_num(struct config *c, const struct config_num *n,
+                          const char *what, const char *s, char *err, size_t errlen)
+{
+    char want[96], *end;
+    long v;
+
+    snprintf(want, sizeof(want), "want an integer from %ld to %ld", n->min, n->max);
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < n->min || v > n->max)
+        return config_fail(err, errlen, what, s, want);
+    *config_field(c, n) = v;
+    return 0;
+}
+
+static int config_set_level(struct config *c, const char *what, const char *s,
+                            char *err, size_t errlen)
+{
+    int i;
+
+    for (i = 0; i <= CONFIG_LOG_DEBUG; i++) {
+        if (strcmp(s, config_level_names[i]) == 0) {
+            c->log_level = i;
+            return 0;
+        }
+    }
+    return config_fail(err, errlen, what, s, "want error, warn, info or debug");
+}
+
+/* The base URL must be http(s) and is kept without a trailing slash. */
+static int config_set_upstream(struct config *c, const char *what, const char *s,
+                               char *err, size_t errlen)
+{
+    size_t n = strlen(s);
+    const char *suffix = "/maestro/v1";
+
+    if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
+        strpbrk(s, " \t\r\n?#") || n > 2048)
+        return config_fail(err, errlen, what, s, "want an http:// or https:// URL");
+    while (n > 0 && s[n - 1] == '/')
+        n--;
+    free(c->maestro);
+    c->maestro = malloc(n + strlen(suffix) + 1);
+    if (!c->maestro)
+        return config_fail(err, errlen, what, s, "out of memory");
+    memcpy(c->maestro, s, n);
+    strcpy(c->maestro + n, suffix);
+    return 0;
+}
+
+/* Header values must not carry line breaks into the request. */
+static int config_set_header_value(char **field, const char *what, const char *s,
+                                   int secret, char *err, size_t errlen)
+{
+    if (!*s || strpbrk(s, "\r\n") || strlen(s) > 512)
+        return config_fail(err, errlen, what, secret ? "(hidden)" : s,
+                           "want a non-empty value of one line");
+    free(*field);
+    *field = strdup(s);
+    return *field ? 0 : -1;
+}
+
+static int config_set_listen(struct config *c, const char *s, char *err, size_t errlen)
+{
+    if (!*s || strlen(s) > 100)
+        return config_fail(err, errlen, "--listen", s, "want HOST:PORT, :PORT or a socket path");
+    free(c->listen);
+    c->listen = strdup(s);
+    return c->listen ? 0 : -1;
+}
+
+static void config_defaults(struct config *c)
+{
+    size_t i;
+
+    memset(c, 0, sizeof(*c));
+    c->log_level = CONFIG_LOG_INFO;
+    for (i = 0; i < CONFIG_NNUMS; i++)
+        *config_field(c, &config_nums[i]) = config_nums[i].def;
+}
+
+static int config_from_env(struct config *c, char *err, size_t errlen)
+{
+    const char *v;
+    size_t i;
+
+    v = getenv("MAGALU_API_URL");
+    if (config_set_upstream(c, "MAGALU_API_URL", v && *v ? v : CONFIG_DEFAULT_UPSTREAM, err, errlen))
+        return -1;
+    v = getenv("TENANT_ID");
+    if (config_set_header_value(&c->tenant, "TENANT_ID", v ? v : CONFIG_DEFAULT_TENANT, 0, err, errlen))
+        return -1;
+    v = getenv("APIKEY");
+    if (!v || !*v) {
+        snprintf(err, errlen, "APIKEY is not set (the Maestro API key, sent as X-Api-Key)");
+        return -1;
+    }
+    if (config_set_header_value(&c->api_key, "APIKEY", v, 1, err, errlen))
+        return -1;
+    if ((v = getenv("API_PEDIDOS_LISTEN")) && config_set_listen(c, v, err, errlen))
+        return -1;
+    if ((v = getenv("API_PEDIDOS_LOG_LEVEL")) && config_set_level(c, "API_PEDIDOS_LOG_LEVEL", v, err, errlen))
+        return -1;
+    for (i = 0; i < CONFIG_NNUMS; i++) {
+        v = getenv(config_nums[i].env);
+        if (v && config_set_num(c, &config_nums[i], config_nums[i].env, v, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+static void config_usage(FILE *f)
+{
+    size_t i;
+
+    fprintf(f,
+            "Usage: api-pedidos [OPTION]...\n"
+            "FastCGI service: GET /orders/{id}/items from the Magalu Maestro API.\n"
+            "Started by spawn-fcgi (the FastCGI socket on fd 0) or with --listen.\n\n"
+            "  --listen ADDR          HOST:PORT, :PORT or a unix socket path [API_PEDIDOS_LISTEN]\n"
+            "  --log-level LEVEL      error, warn, info or debug; default info [API_PEDIDOS_LOG_LEVEL]\n");
+    for (i = 0; i < CONFIG_NNUMS; i++)
+        fprintf(f, "  --%-20s %s; default %ld [%s]\n", config_nums[i].flag,
+                config_nums[i].help, config_nums[i].def, config_nums[i].env);
+    fprintf(f,
+            "  --help                 print this and exit\n"
+            "  --version              print the version and exit\n\n"
+            "Environment:\n"
+            "  MAGALU_API_URL  upstream base; default " CONFIG_DEFAULT_UPSTREAM "\n"
+            "                  (the Maestro API is $MAGALU_API_URL/maestro/v1)\n"
+            "  APIKEY          Maestro API key, sent as X-Api-Key (required)\n"
+            "  TENANT_ID       sent as X-Tenant-Id; default " CONFIG_DEFAULT_TENANT "\n\n"
+            "A flag beats its environment variable. A bad value: one line on stderr, exit 2.\n");
+}
+
+static void config_options(struct option *o)
+{
+    size_t i;
+
+    for (i = 0; i < CONFIG_NNUMS; i++)
+        o[i] = (struct option){config_nums[i].flag, required_argument, NULL, OPT_NUM_BASE + (int)i};
+    o[i++] = (struct option){"listen", required_argument, NULL, 'l'};
+    o[i++] = (struct option){"log-level", required_argument, NULL, 'L'};
+    o[i++] = (struct option){"help", no_argument, NULL, 'h'};
+    o[i++] = (struct option){"version", no_argument, NULL, 'V'};
+    o[i] = (struct option){NULL, 0, NULL, 0};
+}
+
+static enum config_result config_from_argv(struct config *c, int argc, char **argv,
+                                           char *err, size_t errlen)
+{
+    struct option opts[CONFIG_NNUMS + 5];
+    char what[64];
+    int ch, r = 0;
+
+    config_options(opts);
+    optind = 1;
+    opterr = 0;
+    while (r == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 'h') {
+            config_usage(stdout);
+            return CONFIG_EXIT;
+        } else if (ch == 'V') {
+            printf("api-pedidos %s\n", PACKAGE_VERSION);
+            return CONFIG_EXIT;
+        } else if (ch == 'l') {
+            r = config_set_listen(c, optarg, err, errlen);
+        } else if (ch == 'L') {
+            r = config_set_level(c, "--log-level", optarg, err, errlen);
+        } else if (ch >= OPT_NUM_BASE && ch < OPT_NUM_BASE + (int)CONFIG_NNUMS) {
+            snprintf(what, sizeof(what), "--%s", config_nums[ch - OPT_NUM_BASE].flag);
+            r = config_set_num(c, &config_nums[ch - OPT_NUM_BASE], what, optarg, err, errlen);
+        } else {
+            snprintf(err, errlen, "unknown or incomplete option '%.64s' (see --help)", argv[optind - 1]);
+            r = -1;
+        }
+    }
+    if (r == 0 && optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%.64s' (see --help)", argv[optind]);
+        r = -1;
+    }
+    return r ? CONFIG_ERROR : CONFIG_OK;
+}
+
+static int config_check(const struct config *c, char *err, size_t errlen)
+{
+    if (c->call_timeout_ms < c->connect_timeout_ms) {
+        snprintf(err, errlen, "call timeout (%ld ms) is shorter than connect timeout (%ld ms)",
+                 c->call_timeout_ms, c->connect_timeout_ms);
+        return -1;
+    }
+    return 0;
+}
+
+enum config_result config_load(struct config *c, int argc, char **argv,
+                               char *err, size_t errlen)
+{
+    enum config_result r;
+    int i;
+
+    config_defaults(c);
+    for (i = 1; i < argc; i++) {
+        /* --help and --version work whatever the environment holds */
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "--version") == 0)
+            return config_from_argv(c, argc, argv, err, errlen);
+    }
+    if (config_from_env(c, err, errlen))
+        return CONFIG_ERROR;
+    r = config_from_argv(c, argc, argv, err, errlen);
+    if (r == CONFIG_OK && config_check(c, err, errlen))
+        r = CONFIG_ERROR;
+    return r;
+}
+
+void config_free(struct config *c)
+{
+    free(c->listen);
+    free(c->maestro);
+    free(c->api_key);
+    free(c->tenant);
+    memset(c, 0, sizeof(*c));
+}

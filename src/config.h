@@ -1,0 +1,43 @@
+/* config: every setting, from the environment and the command line.
+ *
+ * Each setting has a flag, an environment variable and a default; a flag
+ * beats the variable. config_load() checks them all before the service
+ * serves anything, so a bad value stops it at start, never mid-flight.
+ * The struct owns its strings (config_free releases them). */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_UPSTREAM "https://alpha.api.magalu.com"
+#define CONFIG_DEFAULT_TENANT "21fea73c-e244-497a-8540-be0d3c583596"
+
+enum log_level_value { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG };
+
+struct config {
+    char *listen;          /* NULL: the FastCGI socket is fd 0 (spawn-fcgi) */
+    char *maestro;         /* $MAGALU_API_URL/maestro/v1, no trailing slash */
+    char *api_key;         /* secret: never logged, never answered */
+    char *tenant;
+    long max_in_flight;    /* requests held at once; past it: 503 */
+    long connect_timeout_ms;
+    long call_timeout_ms;  /* one upstream call, queueing included */
+    long request_timeout_ms; /* the whole request */
+    long max_body;         /* bytes of one upstream answer */
+    long max_answer;       /* bytes of our answer */
+    long max_packages;     /* packages in one order; more: 502 */
+    long fanout;           /* package calls at once per request; 1 = sequential */
+    long max_connections;  /* upstream connections per process */
+    long backlog;          /* listen backlog with --listen */
+    int log_level;
+};
+
+enum config_result { CONFIG_OK, CONFIG_EXIT, CONFIG_ERROR };
+
+/* Fills *c from env and argv. CONFIG_EXIT: --help or --version was
+ * printed to stdout. CONFIG_ERROR: err holds the one-line reason. */
+enum config_result config_load(struct config *c, int argc, char **argv,
+                               char *err, size_t errlen);
+void config_free(struct config *c);
+
+#endif

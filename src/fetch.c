@@ -1,0 +1,105 @@
+#include "fetch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Stores the body; returning less than given makes curl fail the
+ * transfer with CURLE_WRITE_ERROR, which is how the cap bites. */
+static size_t fetch_on_data(char *p, size_t size, size_t n, void *arg)
+{
+    struct fetch *f = arg;
+
+    if (jbuf_put(&f->body, p, size * n))
+        return 0;
+    return size * n;
+}
+
+static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_opts *o)
+{
+    CURL *e = f->easy;
+
+    return curl_easy_setopt(e, CURLOPT_URL, url) ||
+           curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
+           curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
+           curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) ||
+           curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers) ||
+           curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) ||
+           curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms) ||
+           curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body) ||
+           curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) ||
+           curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) ||
+           curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_data) ||
+           curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
+           curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+}
+
+struct fetch *fetch_new(const char *url, const struct fetch_opts *o, void *owner, long index)
+{
+    struct fetch *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return NULL;
+    jbuf_init(&f->body, (size_t)o->max_body);
+    f->owner = owner;
+    f->index = index;
+    f->easy = curl_easy_init();
+    if (!f->easy || fetch_setopts(f, url, o))
+        goto err;
+    return f;
+err:
+    fetch_free(f);
+    return NULL;
+}
+
+enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
+{
+    f->code = code;
+    curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
+    if (code != CURLE_OK)
+        return FETCH_FAILED;
+    if (f->status == 404)
+        return FETCH_NOT_FOUND;
+    return f->status >= 200 && f->status < 300 ? FETCH_OK : FETCH_FAILED;
+}
+
+const char *fetch_describe(const struct fetch *f, char *buf, size_t cap)
+{
+    if (f->code == CURLE_WRITE_ERROR || f->code == CURLE_FILESIZE_EXCEEDED)
+        snprintf(buf, cap, "body over the cap");
+    else if (f->code != CURLE_OK)
+        snprintf(buf, cap, "%s", curl_easy_strerror(f->code));
+    else
+        snprintf(buf, cap, "status %ld", f->status);
+    return buf;
+}
+
+int fetch_upstream_fault(const struct fetch *f)
+{
+    switch (f->code) {
+    case CURLE_OK:
+        return f->status >= 500;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void fetch_free(struct fetch *f)
+{
+    if (!f)
+        return;
+    if (f->easy)
+        curl_easy_cleanup(f->easy);
+    jbuf_free(&f->body);
+    free(f);
+}

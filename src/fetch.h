@@ -1,0 +1,49 @@
+/* fetch: one upstream call as a curl easy handle, and what came of it.
+ *
+ * fetch_new() builds a handle with every safety the service relies on:
+ * no signals, connect and total timeouts, no redirects, http(s) only, a
+ * size cap enforced both by curl and by our own write callback. The
+ * struct fetch owns the handle and the body; fetch_free() releases both
+ * (the caller removes the handle from its multi first). */
+#ifndef FETCH_H
+#define FETCH_H
+
+#include <curl/curl.h>
+
+#include "jbuf.h"
+
+enum fetch_outcome {
+    FETCH_OK,        /* 2xx, body in `body` */
+    FETCH_NOT_FOUND, /* the upstream said 404 */
+    FETCH_FAILED,    /* anything else: see fetch_describe() */
+};
+
+struct fetch_opts {
+    const struct curl_slist *headers; /* shared, outlives every fetch */
+    long connect_timeout_ms;
+    long timeout_ms;
+    long max_body;
+};
+
+struct fetch {
+    CURL *easy;
+    struct jbuf body;
+    void *owner;   /* the caller's, for CURLOPT_PRIVATE lookups */
+    long index;    /* the caller's: which call of its request this is */
+    struct fetch *prev, *next; /* the caller's list of live fetches */
+    CURLcode code; /* set by fetch_finish() */
+    long status;   /* HTTP status, 0 when none came */
+};
+
+/* A ready-to-add transfer for url; NULL when out of memory. */
+struct fetch *fetch_new(const char *url, const struct fetch_opts *o, void *owner, long index);
+/* Records how a finished transfer ended and classifies it. */
+enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code);
+/* A short reason for logs ("timeout", "status 500", ...). */
+const char *fetch_describe(const struct fetch *f, char *buf, size_t cap);
+/* 1 when the failure counts against the upstream's health (connection
+ * failure, timeout, 5xx), 0 otherwise. */
+int fetch_upstream_fault(const struct fetch *f);
+void fetch_free(struct fetch *f);
+
+#endif

@@ -1,0 +1,128 @@
+#include "jbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define JBUF_MIN_ALLOC 256
+
+void jbuf_init(struct jbuf *b, size_t cap)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->alloc = 0;
+    b->cap = cap;
+}
+
+void jbuf_free(struct jbuf *b)
+{
+    free(b->data);
+    jbuf_init(b, b->cap);
+}
+
+/* Makes room for `extra` more bytes (plus one for an optional NUL). */
+static int jbuf_reserve(struct jbuf *b, size_t extra)
+{
+    size_t need, want;
+    char *p;
+
+    if (extra > b->cap || b->len > b->cap - extra)
+        return -1;
+    need = b->len + extra + 1;
+    if (need <= b->alloc)
+        return 0;
+    want = b->alloc ? b->alloc : JBUF_MIN_ALLOC;
+    while (want < need)
+        want *= 2;
+    if (want > b->cap + 1)
+        want = b->cap + 1;
+    p = realloc(b->data, want);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->alloc = want;
+    return 0;
+}
+
+int jbuf_put(struct jbuf *b, const void *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (jbuf_reserve(b, n))
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int jbuf_putc(struct jbuf *b, char c)
+{
+    return jbuf_put(b, &c, 1);
+}
+
+int jbuf_puts(struct jbuf *b, const char *s)
+{
+    return jbuf_put(b, s, strlen(s));
+}
+
+/* The escape for byte c, or NULL when c goes out as it is. */
+static const char *jbuf_escape_of(unsigned char c, char tmp[7])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    default: break;
+    }
+    if (c >= 0x20)
+        return NULL;
+    memcpy(tmp, "\\u00", 4);
+    tmp[4] = hex[c >> 4];
+    tmp[5] = hex[c & 15];
+    tmp[6] = '\0';
+    return tmp;
+}
+
+int jbuf_put_json_str(struct jbuf *b, const char *s, size_t n)
+{
+    size_t i, run = 0;
+    char tmp[7];
+    const char *esc;
+
+    if (jbuf_putc(b, '"'))
+        return -1;
+    for (i = 0; i < n; i++) {
+        esc = jbuf_escape_of((unsigned char)s[i], tmp);
+        if (!esc)
+            continue;
+        if (jbuf_put(b, s + run, i - run) || jbuf_puts(b, esc))
+            return -1;
+        run = i + 1;
+    }
+    if (jbuf_put(b, s + run, n - run))
+        return -1;
+    return jbuf_putc(b, '"');
+}
+
+int jbuf_cstr(struct jbuf *b)
+{
+    if (jbuf_reserve(b, 0))
+        return -1;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+char *jbuf_take(struct jbuf *b, size_t *len)
+{
+    char *p = b->data;
+
+    if (len)
+        *len = b->len;
+    jbuf_init(b, b->cap);
+    return p;
+}

@@ -1,0 +1,35 @@
+/* jbuf: a growable byte buffer with a hard size cap.
+ *
+ * Every byte the service keeps from the outside world (upstream bodies,
+ * answer fragments) goes into a jbuf, so nothing grows without bound: a
+ * put that would pass `cap` fails and leaves the buffer as it was.
+ *
+ * Ownership: the jbuf owns `data`; jbuf_free() releases it. A zeroed
+ * struct after jbuf_init() is an empty buffer with no allocation. */
+#ifndef JBUF_H
+#define JBUF_H
+
+#include <stddef.h>
+
+struct jbuf {
+    char *data;   /* not NUL-terminated unless jbuf_cstr() was called */
+    size_t len;
+    size_t alloc;
+    size_t cap;   /* the most `len` may ever reach */
+};
+
+void jbuf_init(struct jbuf *b, size_t cap);
+void jbuf_free(struct jbuf *b);
+/* 0 on success, -1 when the cap would be passed or memory ran out. */
+int jbuf_put(struct jbuf *b, const void *p, size_t n);
+int jbuf_putc(struct jbuf *b, char c);
+int jbuf_puts(struct jbuf *b, const char *s);
+/* Appends s (n bytes, already valid UTF-8) as a quoted JSON string:
+ * escapes `"`, `\` and control characters, passes all else through. */
+int jbuf_put_json_str(struct jbuf *b, const char *s, size_t n);
+/* Terminates the data with a NUL (not counted in len); -1 past the cap. */
+int jbuf_cstr(struct jbuf *b);
+/* Hands the data to the caller (who frees it) and empties the buffer. */
+char *jbuf_take(struct jbuf *b, size_t *len);
+
+#endif

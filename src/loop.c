@@ -1,0 +1,353 @@
+#include "loop.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+
+#define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
+#define LOOP_IDLE_WAIT_MS 1000
+
+struct loop {
+    const struct config *cfg;
+    struct writer *writer;
+    CURLM *multi;
+    struct curl_slist *headers;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    struct job *queue_head, *queue_tail; /* guarded by lock */
+    int stopping;                        /* guarded by lock */
+    struct job *live_head, *live_tail;   /* loop thread only; by arrival */
+};
+
+static void loop_link_job(struct loop *l, struct job *j)
+{
+    j->next = NULL;
+    j->prev = l->live_tail;
+    if (l->live_tail)
+        l->live_tail->next = j;
+    else
+        l->live_head = j;
+    l->live_tail = j;
+}
+
+static void loop_unlink_job(struct loop *l, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->live_head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->live_tail = j->prev;
+}
+
+static void loop_unlink_fetch(struct job *j, struct fetch *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        j->fetches = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    j->running--;
+}
+
+/* Removes a transfer from the multi handle and frees it. */
+static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
+{
+    loop_unlink_fetch(j, f);
+    curl_multi_remove_handle(l->multi, f->easy);
+    fetch_free(f);
+}
+
+/* Ends a job: cancels what it still has in flight, queues its answer
+ * (r, or the canned `kind` when r is NULL) and frees it. */
+static void loop_finish(struct loop *l, struct job *j, struct reply *r, enum reply_kind kind)
+{
+    FCGX_Request *req;
+
+    while (j->fetches)
+        loop_drop_fetch(l, j, j->fetches);
+    loop_unlink_job(l, j);
+    req = job_release_request(j);
+    if (r) {
+        r->req = req;
+        writer_submit(l->writer, r);
+    } else {
+        writer_canned(l->writer, req, kind);
+    }
+    job_free(j);
+}
+
+static void loop_fail(struct loop *l, struct job *j, enum reply_kind kind, const char *why)
+{
+    log_warn("msg=\"order failed\" order=%s status=%d reason=\"%s\" ms=%llu", j->order_id,
+             kind == REPLY_ORDER_NOT_FOUND ? 404 : 502, why,
+             (unsigned long long)(job_clock_ms() - j->started_ms));
+    loop_finish(l, j, NULL, kind);
+}
+
+static void loop_succeed(struct loop *l, struct job *j)
+{
+    struct reply *r;
+    size_t len;
+    char *body = job_answer(j, &len);
+
+    r = body ? reply_ok(NULL, body, len) : NULL;
+    if (!r) {
+        free(body);
+        loop_fail(l, j, REPLY_BAD_GATEWAY, "out of memory");
+        return;
+    }
+    log_debug("msg=\"order answered\" order=%s packages=%zu ms=%llu", j->order_id, j->pkgs.count,
+              (unsigned long long)(job_clock_ms() - j->started_ms));
+    loop_finish(l, j, r, REPLY_HEALTH);
+}
+
+static int loop_url(const struct loop *l, const struct job *j, long index, char *url)
+{
+    int n;
+
+    if (index < 0)
+        n = snprintf(url, LOOP_URL_MAX, "%s/orders/%s", l->cfg->maestro, j->order_id);
+    else
+        n = snprintf(url, LOOP_URL_MAX, "%s/orders/%s/packages/%s/items", l->cfg->maestro,
+                     j->order_id, j->pkgs.ids[index]);
+    return n > 0 && n < LOOP_URL_MAX ? 0 : -1;
+}
+
+/* Starts call `index` of job j (-1: the order). 0, or -1 when it could
+ * not start (the caller fails the job). */
+static int loop_add(struct loop *l, struct job *j, long index)
+{
+    char url[LOOP_URL_MAX];
+    uint64_t now = job_clock_ms();
+    struct fetch_opts o = {l->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
+                           l->cfg->max_body};
+    struct fetch *f;
+
+    if (now >= j->deadline_ms || loop_url(l, j, index, url))
+        return -1;
+    if (j->deadline_ms - now < (uint64_t)o.timeout_ms)
+        o.timeout_ms = (long)(j->deadline_ms - now);
+    f = fetch_new(url, &o, j, index);
+    if (!f)
+        return -1;
+    if (curl_multi_add_handle(l->multi, f->easy) != CURLM_OK) {
+        fetch_free(f);
+        return -1;
+    }
+    f->next = j->fetches;
+    if (j->fetches)
+        j->fetches->prev = f;
+    j->fetches = f;
+    j->running++;
+    return 0;
+}
+
+/* Starts as many package calls as the fan-out allows; 0, or -1 when the
+ * job failed and is gone. */
+static int loop_fill(struct loop *l, struct job *j)
+{
+    long i;
+
+    while ((i = job_next_package(j, j->running)) >= 0) {
+        if (loop_add(l, j, i)) {
+            loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start an upstream call");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A call came back 2xx: feed the body to the job and move it on. */
+static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
+{
+    enum items_status st;
+
+    if (f->index < 0)
+        st = job_take_order(j, f->body.data, f->body.len);
+    else
+        st = job_take_package(j, (size_t)f->index, f->body.data, f->body.len);
+    if (st != ITEMS_OK) {
+        loop_fail(l, j, REPLY_BAD_GATEWAY, st == ITEMS_TOO_BIG ? "too many packages"
+                                           : "upstream answer of the wrong shape");
+        return;
+    }
+    if (job_complete(j))
+        loop_succeed(l, j);
+    else
+        loop_fill(l, j);
+}
+
+static void loop_on_done(struct loop *l, CURLMsg *msg)
+{
+    struct fetch *f = NULL;
+    struct job *j;
+    enum fetch_outcome out;
+    char why[128];
+
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+    j = f->owner;
+    out = fetch_finish(f, msg->data.result);
+    loop_unlink_fetch(j, f);
+    curl_multi_remove_handle(l->multi, f->easy);
+    if (out == FETCH_OK)
+        loop_on_body(l, j, f);
+    else if (out == FETCH_NOT_FOUND)
+        loop_fail(l, j, REPLY_ORDER_NOT_FOUND, "upstream 404");
+    else
+        loop_fail(l, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
+    fetch_free(f);
+}
+
+static void loop_reap(struct loop *l)
+{
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE)
+            loop_on_done(l, msg);
+    }
+}
+
+/* Jobs past their deadline answer 502. All jobs share one timeout, so
+ * the oldest is always the first to expire. */
+static void loop_expire(struct loop *l, uint64_t now)
+{
+    while (l->live_head && l->live_head->deadline_ms <= now)
+        loop_fail(l, l->live_head, REPLY_BAD_GATEWAY, "request deadline passed");
+}
+
+static int loop_wait_ms(const struct loop *l, uint64_t now)
+{
+    uint64_t wait = LOOP_IDLE_WAIT_MS;
+
+    if (l->live_head && l->live_head->deadline_ms - now < wait)
+        wait = l->live_head->deadline_ms - now;
+    return (int)wait;
+}
+
+/* Moves submitted jobs into the loop and starts their order calls.
+ * Returns 1 when the loop should end (stopping and nothing left). */
+static int loop_admit(struct loop *l)
+{
+    struct job *j, *next;
+    int stopping;
+
+    pthread_mutex_lock(&l->lock);
+    j = l->queue_head;
+    l->queue_head = l->queue_tail = NULL;
+    stopping = l->stopping;
+    pthread_mutex_unlock(&l->lock);
+    for (; j; j = next) {
+        next = j->next;
+        loop_link_job(l, j);
+        if (loop_add(l, j, -1))
+            loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start the order call");
+    }
+    return stopping && !l->live_head;
+}
+
+static void *loop_main(void *arg)
+{
+    struct loop *l = arg;
+    int running;
+
+    while (!loop_admit(l)) {
+        curl_multi_perform(l->multi, &running);
+        loop_reap(l);
+        loop_expire(l, job_clock_ms());
+        curl_multi_poll(l->multi, NULL, 0, loop_wait_ms(l, job_clock_ms()), NULL);
+    }
+    return NULL;
+}
+
+static struct curl_slist *loop_headers(const struct config *cfg)
+{
+    char line[600];
+    struct curl_slist *h = NULL, *t;
+
+    snprintf(line, sizeof(line), "X-Api-Key: %s", cfg->api_key);
+    if (!(t = curl_slist_append(h, line)))
+        goto err;
+    h = t;
+    snprintf(line, sizeof(line), "X-Tenant-Id: %s", cfg->tenant);
+    if (!(t = curl_slist_append(h, line)))
+        goto err;
+    h = t;
+    if (!(t = curl_slist_append(h, "Accept: application/json")))
+        goto err;
+    return t;
+err:
+    curl_slist_free_all(h);
+    return NULL;
+}
+
+static int loop_setup_multi(struct loop *l)
+{
+    long conns = l->cfg->max_connections;
+
+    l->multi = curl_multi_init();
+    if (!l->multi)
+        return -1;
+    return curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns) ||
+           curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns) ||
+           /* keep every connection we were allowed to open for reuse */
+           curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, conns) ||
+           curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+}
+
+struct loop *loop_start(const struct config *cfg, struct writer *w)
+{
+    struct loop *l = calloc(1, sizeof(*l));
+
+    if (!l)
+        return NULL;
+    l->cfg = cfg;
+    l->writer = w;
+    pthread_mutex_init(&l->lock, NULL);
+    l->headers = loop_headers(cfg);
+    if (!l->headers || loop_setup_multi(l))
+        goto err;
+    if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
+        goto err;
+    return l;
+err:
+    if (l->multi)
+        curl_multi_cleanup(l->multi);
+    curl_slist_free_all(l->headers);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+    return NULL;
+}
+
+void loop_submit(struct loop *l, struct job *j)
+{
+    j->next = NULL;
+    pthread_mutex_lock(&l->lock);
+    if (l->queue_tail)
+        l->queue_tail->next = j;
+    else
+        l->queue_head = j;
+    l->queue_tail = j;
+    pthread_mutex_unlock(&l->lock);
+    curl_multi_wakeup(l->multi);
+}
+
+void loop_stop(struct loop *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->stopping = 1;
+    pthread_mutex_unlock(&l->lock);
+    curl_multi_wakeup(l->multi);
+    pthread_join(l->thread, NULL);
+    curl_multi_cleanup(l->multi);
+    curl_slist_free_all(l->headers);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
