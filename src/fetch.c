@@ -26,7 +26,7 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) ||
            curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms) ||
            curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body) ||
-           curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) ||
+           curl_easy_setopt(e, CURLOPT_PIPEWAIT, o->pipewait) ||
            curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) ||
            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_data) ||
            curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||

@@ -23,6 +23,9 @@ struct fetch_opts {
     long connect_timeout_ms;
     long timeout_ms;
     long max_body;
+    long pipewait;  /* wait for an HTTP/2 connection to multiplex on: only
+                       for https, where ALPN tells soon; on plain http it
+                       would queue every call behind one connection */
 };
 
 struct fetch {

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -14,6 +15,7 @@ struct loop {
     struct writer *writer;
     CURLM *multi;
     struct curl_slist *headers;
+    long pipewait;                       /* 1 for an https upstream */
     pthread_t thread;
     pthread_mutex_t lock;
     struct job *queue_head, *queue_tail; /* guarded by lock */
@@ -126,7 +128,7 @@ static int loop_add(struct loop *l, struct job *j, long index)
     char url[LOOP_URL_MAX];
     uint64_t now = job_clock_ms();
     struct fetch_opts o = {l->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
-                           l->cfg->max_body};
+                           l->cfg->max_body, l->pipewait};
     struct fetch *f;
 
     if (now >= j->deadline_ms || loop_url(l, j, index, url))
@@ -310,6 +312,7 @@ struct loop *loop_start(const struct config *cfg, struct writer *w)
         return NULL;
     l->cfg = cfg;
     l->writer = w;
+    l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0;
     pthread_mutex_init(&l->lock, NULL);
     l->headers = loop_headers(cfg);
     if (!l->headers || loop_setup_multi(l))

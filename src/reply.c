@@ -74,14 +74,22 @@ struct reply *reply_ok(FCGX_Request *req, char *body, size_t len)
     return r;
 }
 
-int reply_send(struct reply *r)
+int reply_format_head(const struct reply *r, char *buf, size_t cap)
 {
-    int result = 0;
-
-    if (FCGX_FPrintF(r->req->out,
+    int n = snprintf(buf, cap,
                      "Status: %d %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n%s\r\n",
-                     r->status, reply_reason(r->status), r->len, r->headers) < 0 ||
+                     r->status, reply_reason(r->status), r->len, r->headers);
+
+    return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+int reply_send(struct reply *r)
+{
+    char head[REPLY_HEAD_MAX];
+    int n = reply_format_head(r, head, sizeof(head)), result = 0;
+
+    if (n < 0 || FCGX_PutStr(head, n, r->req->out) < 0 ||
         FCGX_PutStr(r->body, (int)r->len, r->req->out) < 0)
         result = -1;
     reply_drop_request(r->req);

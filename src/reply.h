@@ -33,6 +33,11 @@ struct reply {
 struct reply *reply_canned(FCGX_Request *req, enum reply_kind kind);
 /* A 200 whose body (malloc'd, len bytes) the reply takes over. */
 struct reply *reply_ok(FCGX_Request *req, char *body, size_t len);
+#define REPLY_HEAD_MAX 256
+
+/* The CGI-style head (Status, Content-Type, Content-Length, extra
+ * headers, blank line) into buf; its length, or -1 if cap is short. */
+int reply_format_head(const struct reply *r, char *buf, size_t cap);
 /* Writes the answer, then finishes and frees the FastCGI request.
  * Returns 0, or -1 when the web server had gone (nothing to do then). */
 int reply_send(struct reply *r);

@@ -1,0 +1,140 @@
+# tests/stack.sh: start and stop the real stack on loopback. Sourced by
+# deploy/demo, tests/e2e.sh and bench/run; never run on its own.
+#
+#   stack_init DIR                 a private run directory
+#   stack_upstream PORT [ARGS...]  tests/maestro-fake on 127.0.0.1:PORT
+#   stack_service N [ARGS...]      api-pedidos under spawn-fcgi, N processes
+#   stack_nginx PORT [WORKERS]     nginx in front of the socket
+#   stack_lighttpd PORT            lighttpd in front of the socket
+#   stack_stop_service / stack_stop   stop one part / everything
+#
+# Needs: $TOP, the built tree. Every process started is recorded in
+# $STACK_RUN/pids so that stack_stop leaves nothing behind.
+
+STACK_KEY=${STACK_KEY:-demo-key-not-secret}
+STACK_TENANT=${STACK_TENANT:-21fea73c-e244-497a-8540-be0d3c583596}
+
+stack_init() {
+    STACK_RUN=$1
+    mkdir -p "$STACK_RUN"
+    chmod 755 "$STACK_RUN"   # nginx and lighttpd workers reach the socket
+    STACK_SOCK=$STACK_RUN/api-pedidos.sock
+    : > "$STACK_RUN/pids"
+}
+
+# Waits until "$@" succeeds, for at most 10 s.
+stack_wait() {
+    local i
+    for i in $(seq 1 100); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "stack: timed out waiting for: $*" >&2
+    return 1
+}
+
+stack_port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+stack_upstream() {
+    local port=$1; shift
+    STACK_UP_PORT=$port
+    "$TOP/tests/maestro-fake" --port "$port" --fixtures "$TOP/tests/fixtures" \
+        --api-key "$STACK_KEY" --tenant "$STACK_TENANT" "$@" \
+        2>>"$STACK_RUN/upstream.log" &
+    STACK_UP_PID=$!
+    echo "$STACK_UP_PID" >> "$STACK_RUN/pids"
+    stack_wait stack_port_open "$port"
+}
+
+stack_stop_upstream() {
+    [ -n "${STACK_UP_PID:-}" ] || return 0
+    kill "$STACK_UP_PID" 2>/dev/null
+    wait "$STACK_UP_PID" 2>/dev/null
+    STACK_UP_PID=
+}
+
+# stack_service N [api-pedidos flags...]: the environment of the caller
+# (MAGALU_API_URL, API_PEDIDOS_*) is passed on; the upstream defaults to
+# the fake one.
+stack_service() {
+    local n=$1; shift
+    rm -f "$STACK_SOCK"
+    if [ "$n" = 1 ]; then
+        # -n: spawn-fcgi execs in place, so $! is api-pedidos itself
+        MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT} \
+        APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT} \
+            spawn-fcgi -n -s "$STACK_SOCK" -M 0666 -- $STACK_WRAP "$TOP/src/api-pedidos" "$@" \
+            2>>"$STACK_RUN/service.log" &
+        STACK_SVC_PIDS=$!
+    else
+        MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT} \
+        APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT} \
+            spawn-fcgi -s "$STACK_SOCK" -M 0666 -F "$n" -P "$STACK_RUN/service.pid" \
+            -- $STACK_WRAP "$TOP/src/api-pedidos" "$@" \
+            >>"$STACK_RUN/service.log" 2>&1 || return 1
+        STACK_SVC_PIDS=$(cat "$STACK_RUN/service.pid")
+    fi
+    echo "$STACK_SVC_PIDS" >> "$STACK_RUN/pids"
+    stack_wait test -S "$STACK_SOCK"
+}
+
+stack_stop_service() {
+    local p
+    [ -n "${STACK_SVC_PIDS:-}" ] || return 0
+    for p in $STACK_SVC_PIDS; do kill -TERM "$p" 2>/dev/null; done
+    for p in $STACK_SVC_PIDS; do
+        wait "$p" 2>/dev/null || stack_wait_gone "$p"
+    done
+    STACK_SVC_PIDS=
+}
+
+stack_wait_gone() {
+    stack_wait sh -c "! kill -0 $1"
+}
+
+stack_fill() {
+    sed -e "s|@RUN@|$STACK_RUN|g" -e "s|@SOCKET@|$STACK_SOCK|g" \
+        -e "s|@PORT@|$2|g" -e "s|@WORKERS@|${3:-1}|g" "$1"
+}
+
+stack_nginx() {
+    STACK_FRONT_PORT=$1
+    stack_fill "$TOP/deploy/nginx-test.conf.in" "$1" "${2:-1}" > "$STACK_RUN/nginx.conf"
+    nginx -c "$STACK_RUN/nginx.conf" -g 'daemon on;' 2>>"$STACK_RUN/nginx-error.log" || return 1
+    stack_wait test -s "$STACK_RUN/nginx.pid"
+    cat "$STACK_RUN/nginx.pid" >> "$STACK_RUN/pids"
+    stack_wait stack_port_open "$1"
+}
+
+stack_lighttpd() {
+    STACK_FRONT_PORT=$1
+    stack_fill "$TOP/deploy/lighttpd-test.conf.in" "$1" > "$STACK_RUN/lighttpd.conf"
+    lighttpd -f "$STACK_RUN/lighttpd.conf" 2>>"$STACK_RUN/lighttpd-error.log" || return 1
+    stack_wait test -s "$STACK_RUN/lighttpd.pid"
+    cat "$STACK_RUN/lighttpd.pid" >> "$STACK_RUN/pids"
+    stack_wait stack_port_open "$1"
+}
+
+stack_stop_front() {
+    local f p
+    for f in nginx lighttpd; do
+        [ -s "$STACK_RUN/$f.pid" ] || continue
+        p=$(cat "$STACK_RUN/$f.pid")
+        kill -TERM "$p" 2>/dev/null
+        stack_wait_gone "$p"
+        rm -f "$STACK_RUN/$f.pid"
+    done
+}
+
+stack_stop() {
+    local p
+    stack_stop_front
+    stack_stop_service
+    stack_stop_upstream
+    for p in $(cat "$STACK_RUN/pids" 2>/dev/null); do
+        kill -TERM "$p" 2>/dev/null
+    done
+    : > "$STACK_RUN/pids"
+}
