@@ -52,10 +52,25 @@ static long *config_field(struct config *c, const struct config_num *n)
     return (long *)((char *)c + n->offset);
 }
 
+/* A value as it may be shown in a one-line error: at most 64 bytes,
+ * control characters replaced, so no value can forge a log line. */
+static const char *config_shown(const char *value, char *buf, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; value[i] && i + 1 < cap && i < 64; i++)
+        buf[i] = (unsigned char)value[i] < 0x20 || value[i] == 0x7f ? '?' : value[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static int config_fail(char *err, size_t errlen, const char *what,
                        const char *value, const char *want)
 {
-    snprintf(err, errlen, "bad value for %s: '%.64s' (%s)", what, value, want);
+    char shown[80];
+
+    snprintf(err, errlen, "bad value for %s: '%s' (%s)", what,
+             config_shown(value, shown, sizeof(shown)), want);
     return -1;
 }
 
@@ -68,7 +83,7 @@ static int config_set_num(struct config *c, const struct config_num *n,
     snprintf(want, sizeof(want), "want an integer from %ld to %ld", n->min, n->max);
     errno = 0;
     v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < n->min || v > n->max)
+    if (!(*s >= '0' && *s <= '9') || errno || *end || v < n->min || v > n->max)
         return config_fail(err, errlen, what, s, want);
     *config_field(c, n) = v;
     return 0;
@@ -95,8 +110,10 @@ static int config_set_upstream(struct config *c, const char *what, const char *s
     size_t n = strlen(s);
     const char *suffix = "/maestro/v1";
 
+    const char *host = strstr(s, "://");
+
     if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
-        strpbrk(s, " \t\r\n?#") || n > 2048)
+        host[3] == '\0' || host[3] == '/' || strpbrk(s, " \t\r\n?#") || n > 2048)
         return config_fail(err, errlen, what, s, "want an http:// or https:// URL");
     while (n > 0 && s[n - 1] == '/')
         n--;
@@ -207,6 +224,41 @@ static void config_options(struct option *o)
     o[i] = (struct option){NULL, 0, NULL, 0};
 }
 
+/* First pass: only --help and --version, which must work whatever the
+ * environment holds. */
+static enum config_result config_scan_meta(int argc, char **argv)
+{
+    struct option opts[CONFIG_NNUMS + 5];
+    int ch;
+
+    config_options(opts);
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (ch == 'h') {
+            config_usage(stdout);
+            return CONFIG_EXIT;
+        }
+        if (ch == 'V') {
+            printf("api-pedidos %s\n", PACKAGE_VERSION);
+            return CONFIG_EXIT;
+        }
+    }
+    return CONFIG_OK;
+}
+
+static void config_unknown(int argc, char **argv, char *err, size_t errlen)
+{
+    char shown[80];
+    const char *arg = optind - 1 < argc ? argv[optind - 1] : "";
+
+    if (optopt && optopt < OPT_NUM_BASE && !(arg[0] == '-' && arg[1] == '-'))
+        snprintf(err, errlen, "unknown option '-%c' (see --help)", optopt);
+    else
+        snprintf(err, errlen, "unknown or incomplete option '%s' (see --help)",
+                 config_shown(arg, shown, sizeof(shown)));
+}
+
 static enum config_result config_from_argv(struct config *c, int argc, char **argv,
                                            char *err, size_t errlen)
 {
@@ -215,15 +267,11 @@ static enum config_result config_from_argv(struct config *c, int argc, char **ar
     int ch, r = 0;
 
     config_options(opts);
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then forgets a previous scan entirely */
     opterr = 0;
     while (r == 0 && (ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (ch == 'h') {
-            config_usage(stdout);
-            return CONFIG_EXIT;
-        } else if (ch == 'V') {
-            printf("api-pedidos %s\n", PACKAGE_VERSION);
-            return CONFIG_EXIT;
+        if (ch == 'h' || ch == 'V') {
+            continue; /* handled by config_scan_meta */
         } else if (ch == 'l') {
             r = config_set_listen(c, optarg, err, errlen);
         } else if (ch == 'L') {
@@ -232,12 +280,13 @@ static enum config_result config_from_argv(struct config *c, int argc, char **ar
             snprintf(what, sizeof(what), "--%s", config_nums[ch - OPT_NUM_BASE].flag);
             r = config_set_num(c, &config_nums[ch - OPT_NUM_BASE], what, optarg, err, errlen);
         } else {
-            snprintf(err, errlen, "unknown or incomplete option '%.64s' (see --help)", argv[optind - 1]);
+            config_unknown(argc, argv, err, errlen);
             r = -1;
         }
     }
     if (r == 0 && optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%.64s' (see --help)", argv[optind]);
+        snprintf(err, errlen, "unexpected argument '%s' (see --help)",
+                 config_shown(argv[optind], what, sizeof(what)));
         r = -1;
     }
     return r ? CONFIG_ERROR : CONFIG_OK;
@@ -257,14 +306,10 @@ enum config_result config_load(struct config *c, int argc, char **argv,
                                char *err, size_t errlen)
 {
     enum config_result r;
-    int i;
 
     config_defaults(c);
-    for (i = 1; i < argc; i++) {
-        /* --help and --version work whatever the environment holds */
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "--version") == 0)
-            return config_from_argv(c, argc, argv, err, errlen);
-    }
+    if (config_scan_meta(argc, argv) == CONFIG_EXIT)
+        return CONFIG_EXIT;
     if (config_from_env(c, err, errlen))
         return CONFIG_ERROR;
     r = config_from_argv(c, argc, argv, err, errlen);

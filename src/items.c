@@ -42,41 +42,76 @@ static size_t items_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Is the backslash at body[i] the start of a \u0000 escape? Only when an
- * even number of backslashes stands before it (else it is escaped). */
-static int items_nul_escape_at(const char *body, size_t len, size_t i)
-{
-    size_t k = i;
+/* The scanner's view of where it stands in the JSON text. */
+struct items_scan {
+    int in_string;
+    int escaped; /* the previous byte was a backslash inside a string */
+};
 
-    if (len - i < 6 || memcmp(body + i + 1, "u0000", 5) != 0)
+/* Checks one ASCII byte against what JSON allows where it stands: no
+ * control byte inside a string (RFC 8259 section 7), none outside but
+ * white space, and no \u0000 escape (a C string would end there). */
+static int items_scan_ascii(struct items_scan *st, const char *p, size_t left)
+{
+    unsigned char c = (unsigned char)*p;
+
+    if (!st->in_string) {
+        if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return -1;
+        st->in_string = c == '"';
         return 0;
-    while (k > 0 && body[k - 1] == '\\')
-        k--;
-    return (i - k) % 2 == 0;
+    }
+    if (c < 0x20)
+        return -1;
+    if (st->escaped) {
+        st->escaped = 0;
+        return c == 'u' && left >= 5 && memcmp(p + 1, "0000", 4) == 0 ? -1 : 0;
+    }
+    st->escaped = c == '\\';
+    st->in_string = c != '"';
+    return 0;
 }
 
 int items_text_ok(const char *body, size_t len)
 {
+    struct items_scan st = {0, 0};
     size_t i = 0, step;
 
     while (i < len) {
-        if (body[i] == '\0')
-            return 0;
-        if (body[i] == '\\' && items_nul_escape_at(body, len, i))
-            return 0;
+        if ((unsigned char)body[i] < 0x80) {
+            if (items_scan_ascii(&st, body + i, len - i))
+                return 0;
+            i++;
+            continue;
+        }
         step = items_utf8_len((const unsigned char *)body + i, len - i);
         if (step == 0)
             return 0;
+        st.escaped = 0;
         i += step;
     }
     return 1;
 }
 
+/* Parses exactly one JSON value: trailing bytes other than white space
+ * make the body "not JSON" (cJSON alone would ignore them). */
 static cJSON *items_parse(const char *body, size_t len)
 {
+    const char *end = NULL;
+    cJSON *doc;
+
     if (len == 0 || !items_text_ok(body, len))
         return NULL;
-    return cJSON_ParseWithLength(body, len);
+    doc = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!doc)
+        return NULL;
+    while (end < body + len && strchr(" \t\r\n", *end))
+        end++;
+    if (end != body + len) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
 }
 
 static int items_package_id(const cJSON *pkg, char out[UUID_STR_LEN])

@@ -1,9 +1,10 @@
 /* items: upstream Maestro JSON in, the service's item JSON out.
  *
  * Every byte here came from the network, so each function checks the
- * whole document before trusting any of it: valid UTF-8, no NUL byte and
- * no \u0000 escape (a C string would cut there), JSON that cJSON accepts
- * (nesting capped by cJSON), and the exact shape SPEC.md asks for.
+ * whole document before trusting any of it: valid UTF-8, no control
+ * bytes where JSON forbids them, no \u0000 escape (a C string would cut
+ * there), exactly one JSON value that cJSON accepts (nesting capped by
+ * cJSON), and the exact shape SPEC.md asks for.
  * Anything else is ITEMS_BAD, which the service answers with 502. */
 #ifndef ITEMS_H
 #define ITEMS_H
@@ -37,7 +38,8 @@ void items_packages_free(struct items_packages *p);
  * cap is ITEMS_BAD too. */
 enum items_status items_render(const char *body, size_t len, struct jbuf *out);
 
-/* 1 when body[0..len) is UTF-8 without a NUL byte or a \u0000 escape. */
+/* 1 when body[0..len) is UTF-8 with no control byte but JSON white
+ * space outside strings, none at all inside them, and no \u0000 escape. */
 int items_text_ok(const char *body, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 #include "job.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,8 +23,7 @@ struct job *job_new(FCGX_Request *req, const char *order_id,
     if (!j)
         return NULL;
     j->req = req;
-    memcpy(j->order_id, order_id, UUID_STR_LEN);
-    j->order_id[UUID_STR_LEN - 1] = '\0';
+    snprintf(j->order_id, sizeof(j->order_id), "%s", order_id);
     j->lim = *lim;
     j->started_ms = now_ms;
     j->deadline_ms = now_ms + (uint64_t)timeout_ms;

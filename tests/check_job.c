@@ -1,1 +1,473 @@
-int main(void){return 0;}
+/* check_job: fan-out bookkeeping and answer assembly of one request. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+
+static const char order_id[UUID_STR_LEN] = "0123abcd-ef45-6789-abcd-ef0123456789";
+
+static struct job *j;
+static char *answer;
+static char order[65536];
+
+static void setup(void)
+{
+    j = NULL;
+    answer = NULL;
+}
+
+static void teardown(void)
+{
+    job_free(j);
+    free(answer);
+}
+
+static struct job *new_job(size_t max_packages, size_t max_answer, size_t fanout)
+{
+    struct job_limits lim = {max_packages, max_answer, fanout};
+
+    j = job_new(NULL, order_id, &lim, 1000, 500);
+    ck_assert_ptr_nonnull(j);
+    return j;
+}
+
+/* An order document with n packages 00000000-0000-4000-9000-<i>. */
+static const char *order_of(size_t n)
+{
+    char *p = order;
+    size_t i;
+
+    p += sprintf(p, "{\"id\":\"x\",\"packages\":[");
+    for (i = 0; i < n; i++)
+        p += sprintf(p, "%s{\"uuid\":\"00000000-0000-4000-9000-%012zu\"}", i ? "," : "", i);
+    strcpy(p, "]}");
+    return order;
+}
+
+static enum items_status take_order(size_t n)
+{
+    const char *o = order_of(n);
+
+    return job_take_order(j, o, strlen(o));
+}
+
+static enum items_status take(size_t i, const char *body)
+{
+    return job_take_package(j, i, body, strlen(body));
+}
+
+/* The job's answer as a C string (owned by the fixture). */
+static const char *answer_str(void)
+{
+    size_t len = 12345;
+    char *a = job_answer(j, &len);
+
+    ck_assert_ptr_nonnull(a);
+    free(answer);
+    answer = malloc(len + 1);
+    memcpy(answer, a, len);
+    answer[len] = '\0';
+    free(a);
+    ck_assert_uint_eq(strlen(answer), len);
+    return answer;
+}
+
+#define ITEMS1(code) "[{\"product\":{\"code\":\"" code "\"},\"quantity\":1}]"
+#define OUT1(code) "{\"sku\":\"" code "\",\"description\":\"\",\"image_url\":\"\",\"reference\":\"\",\"quantity\":1}"
+
+/* ---- job_new --------------------------------------------------------- */
+
+START_TEST(test_new)
+{
+    new_job(10, 1000, 4);
+    ck_assert_ptr_null(j->req);
+    ck_assert_str_eq(j->order_id, order_id);
+    ck_assert_uint_eq(j->started_ms, 1000);
+    ck_assert_uint_eq(j->deadline_ms, 1500);
+    ck_assert_uint_eq(j->lim.max_packages, 10);
+    ck_assert_uint_eq(j->lim.max_answer, 1000);
+    ck_assert_uint_eq(j->lim.fanout, 4);
+    ck_assert_uint_eq(j->pkgs.count, 0);
+    ck_assert_uint_eq(j->running, 0);
+}
+END_TEST
+
+/* Before the order is known nothing may start and nothing is complete. */
+START_TEST(test_before_order)
+{
+    new_job(10, 1000, 4);
+    ck_assert_int_eq(job_next_package(j, 0), -1);
+    ck_assert_int_eq(job_complete(j), 0);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_BAD);
+}
+END_TEST
+
+START_TEST(test_clock)
+{
+    uint64_t a = job_clock_ms(), b = job_clock_ms();
+
+    ck_assert_uint_ge(b, a);
+    ck_assert_uint_gt(a, 0);
+}
+END_TEST
+
+/* ---- job_take_order ---------------------------------------------------- */
+
+START_TEST(test_order_bad)
+{
+    new_job(10, 1000, 4);
+    ck_assert_int_eq(job_take_order(j, "{}", 2), ITEMS_BAD);
+    ck_assert_int_eq(job_next_package(j, 0), -1);
+    ck_assert_int_eq(job_complete(j), 0);
+}
+END_TEST
+
+START_TEST(test_order_too_big)
+{
+    new_job(3, 1000, 4);
+    ck_assert_int_eq(take_order(4), ITEMS_TOO_BIG);
+    ck_assert_int_eq(job_next_package(j, 0), -1);
+    ck_assert_int_eq(job_complete(j), 0);
+}
+END_TEST
+
+START_TEST(test_order_at_max)
+{
+    new_job(3, 1000, 4);
+    ck_assert_int_eq(take_order(3), ITEMS_OK);
+    ck_assert_uint_eq(j->pkgs.count, 3);
+    ck_assert_str_eq(j->pkgs.ids[2], "00000000-0000-4000-9000-000000000002");
+}
+END_TEST
+
+START_TEST(test_zero_packages)
+{
+    new_job(10, 1000, 4);
+    ck_assert_int_eq(take_order(0), ITEMS_OK);
+    ck_assert_int_eq(job_complete(j), 1);
+    ck_assert_int_eq(job_next_package(j, 0), -1);
+    ck_assert_str_eq(answer_str(), "[]");
+}
+END_TEST
+
+/* ---- job_next_package: fan-out -------------------------------------- */
+
+START_TEST(test_fanout_2_of_5)
+{
+    new_job(10, 1000, 2);
+    ck_assert_int_eq(take_order(5), ITEMS_OK);
+    ck_assert_int_eq(job_next_package(j, 0), 0);
+    ck_assert_int_eq(job_next_package(j, 1), 1);
+    ck_assert_int_eq(job_next_package(j, 2), -1); /* 0 and 1 running */
+    ck_assert_int_eq(job_next_package(j, 2), -1);
+    ck_assert_int_eq(take(1, ITEMS1("b")), ITEMS_OK);
+    ck_assert_int_eq(job_next_package(j, 1), 2);  /* one finished */
+    ck_assert_int_eq(job_next_package(j, 2), -1);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    ck_assert_int_eq(take(2, ITEMS1("c")), ITEMS_OK);
+    ck_assert_int_eq(job_next_package(j, 0), 3);
+    ck_assert_int_eq(job_next_package(j, 1), 4);
+    ck_assert_int_eq(job_next_package(j, 2), -1);
+    ck_assert_int_eq(job_complete(j), 0);
+    ck_assert_int_eq(take(4, ITEMS1("e")), ITEMS_OK);
+    ck_assert_int_eq(job_next_package(j, 1), -1); /* all started */
+    ck_assert_int_eq(job_complete(j), 0);
+    ck_assert_int_eq(take(3, ITEMS1("d")), ITEMS_OK);
+    ck_assert_int_eq(job_next_package(j, 0), -1);
+    ck_assert_int_eq(job_complete(j), 1);
+    ck_assert_str_eq(answer_str(), "[" OUT1("a") "," OUT1("b") "," OUT1("c") "," OUT1("d") "," OUT1("e") "]");
+}
+END_TEST
+
+/* _i: fanout 1..7 over 6 packages; never more than fanout at once. */
+START_TEST(test_fanout_bound)
+{
+    size_t fanout = (size_t)_i + 1, running = 0, started = 0, done = 0;
+    long k;
+
+    new_job(10, 10000, fanout);
+    ck_assert_int_eq(take_order(6), ITEMS_OK);
+    while (done < 6) {
+        while ((k = job_next_package(j, running)) >= 0) {
+            ck_assert_int_eq(k, (long)started);
+            started++;
+            running++;
+            ck_assert_uint_le(running, fanout);
+        }
+        /* as many as the fan-out allows, or all that are left */
+        ck_assert_uint_eq(running, 6 - done < fanout ? 6 - done : fanout);
+        /* the oldest one finishes */
+        ck_assert_int_eq(take(done, ITEMS1("x")), ITEMS_OK);
+        done++;
+        running--;
+    }
+    ck_assert_int_eq(job_complete(j), 1);
+}
+END_TEST
+
+/* ---- answer assembly -------------------------------------------------- */
+
+START_TEST(test_out_of_order)
+{
+    new_job(10, 10000, 10);
+    ck_assert_int_eq(take_order(4), ITEMS_OK);
+    ck_assert_int_eq(take(3, "[{\"product\":{\"code\":\"d\"},\"quantity\":1},"
+                             "{\"product\":{\"code\":\"d2\"},\"quantity\":1}]"), ITEMS_OK);
+    ck_assert_int_eq(job_complete(j), 0);
+    ck_assert_int_eq(take(1, ITEMS1("b")), ITEMS_OK);
+    ck_assert_int_eq(take(2, ITEMS1("c")), ITEMS_OK);
+    ck_assert_int_eq(job_complete(j), 0);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    ck_assert_int_eq(job_complete(j), 1);
+    ck_assert_str_eq(answer_str(), "[" OUT1("a") "," OUT1("b") "," OUT1("c") ","
+                                   OUT1("d") "," OUT1("d2") "]");
+}
+END_TEST
+
+START_TEST(test_empty_packages_skipped)
+{
+    new_job(10, 10000, 10);
+    ck_assert_int_eq(take_order(6), ITEMS_OK);
+    ck_assert_int_eq(take(5, "[]"), ITEMS_OK);
+    ck_assert_int_eq(take(0, "[]"), ITEMS_OK);
+    ck_assert_int_eq(take(2, "[ ]"), ITEMS_OK);
+    ck_assert_int_eq(take(4, ITEMS1("e")), ITEMS_OK);
+    ck_assert_int_eq(take(1, ITEMS1("b")), ITEMS_OK);
+    ck_assert_int_eq(take(3, "[]"), ITEMS_OK);
+    ck_assert_int_eq(job_complete(j), 1);
+    ck_assert_str_eq(answer_str(), "[" OUT1("b") "," OUT1("e") "]");
+}
+END_TEST
+
+START_TEST(test_all_packages_empty)
+{
+    new_job(10, 10000, 10);
+    ck_assert_int_eq(take_order(3), ITEMS_OK);
+    ck_assert_int_eq(take(1, "[]"), ITEMS_OK);
+    ck_assert_int_eq(take(0, "[]"), ITEMS_OK);
+    ck_assert_int_eq(take(2, "[]"), ITEMS_OK);
+    ck_assert_int_eq(job_complete(j), 1);
+    ck_assert_str_eq(answer_str(), "[]");
+}
+END_TEST
+
+START_TEST(test_only_last_nonempty)
+{
+    new_job(10, 10000, 10);
+    ck_assert_int_eq(take_order(3), ITEMS_OK);
+    ck_assert_int_eq(take(0, "[]"), ITEMS_OK);
+    ck_assert_int_eq(take(1, "[]"), ITEMS_OK);
+    ck_assert_int_eq(take(2, ITEMS1("c")), ITEMS_OK);
+    ck_assert_str_eq(answer_str(), "[" OUT1("c") "]");
+}
+END_TEST
+
+/* ---- budgets and bad input ------------------------------------------- */
+
+/* An answer of exactly max_answer bytes is fine, one byte more is not. */
+START_TEST(test_max_answer_one_package)
+{
+    size_t need = strlen("[" OUT1("a") "]");
+
+    new_job(10, need, 4);
+    ck_assert_int_eq(take_order(1), ITEMS_OK);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    ck_assert_uint_eq(strlen(answer_str()), need);
+    job_free(j);
+    j = NULL;
+
+    new_job(10, need - 1, 4);
+    ck_assert_int_eq(take_order(1), ITEMS_OK);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_BAD);
+    ck_assert_int_eq(job_complete(j), 0);
+}
+END_TEST
+
+START_TEST(test_max_answer_shared)
+{
+    size_t need = strlen("[" OUT1("a") "," OUT1("b") "," OUT1("c") "]");
+
+    new_job(10, need, 4);
+    ck_assert_int_eq(take_order(3), ITEMS_OK);
+    ck_assert_int_eq(take(2, ITEMS1("c")), ITEMS_OK);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    ck_assert_int_eq(take(1, ITEMS1("b")), ITEMS_OK);
+    ck_assert_uint_eq(strlen(answer_str()), need);
+    job_free(j);
+    j = NULL;
+
+    new_job(10, need - 1, 4);
+    ck_assert_int_eq(take_order(3), ITEMS_OK);
+    ck_assert_int_eq(take(2, ITEMS1("c")), ITEMS_OK);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    ck_assert_int_eq(take(1, ITEMS1("b")), ITEMS_BAD); /* the last straw */
+    ck_assert_int_eq(job_complete(j), 0);
+}
+END_TEST
+
+/* Whatever the budget, an answer never passes it. */
+START_TEST(test_max_answer_never_passed)
+{
+    size_t max = 60 + (size_t)_i * 7, len, k;
+    static const char *const bodies[] = {ITEMS1("a"), "[]", ITEMS1("bb"), "[]", ITEMS1("ccc")};
+    char *a;
+
+    new_job(10, max, 5);
+    ck_assert_int_eq(take_order(5), ITEMS_OK);
+    for (k = 0; k < 5; k++)
+        if (take(k, bodies[k]) != ITEMS_OK)
+            return;
+    ck_assert_int_eq(job_complete(j), 1);
+    a = job_answer(j, &len);
+    ck_assert_uint_le(len, max);
+    free(a);
+}
+END_TEST
+
+START_TEST(test_package_bad_index)
+{
+    new_job(10, 1000, 4);
+    ck_assert_int_eq(take_order(2), ITEMS_OK);
+    ck_assert_int_eq(take(2, ITEMS1("a")), ITEMS_BAD);
+    ck_assert_int_eq(take(3, ITEMS1("a")), ITEMS_BAD);
+    ck_assert_int_eq(take((size_t)-1, ITEMS1("a")), ITEMS_BAD);
+    ck_assert_uint_eq(j->done_pkgs, 0);
+    ck_assert_uint_eq(j->answer_len, 0);
+    ck_assert_int_eq(job_complete(j), 0);
+}
+END_TEST
+
+START_TEST(test_package_bad_body)
+{
+    new_job(10, 1000, 4);
+    ck_assert_int_eq(take_order(2), ITEMS_OK);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    ck_assert_int_eq(take(1, "[{\"product\":{},\"quantity\":1}]"), ITEMS_BAD);
+    ck_assert_int_eq(job_complete(j), 0);
+    ck_assert_int_eq(take(1, "<html>"), ITEMS_BAD);
+    ck_assert_int_eq(take(1, ""), ITEMS_BAD);
+    ck_assert_int_eq(job_complete(j), 0);
+}
+END_TEST
+
+/* ---- ownership --------------------------------------------------------- */
+
+/* A NULL request and fragments left half-written: job_free releases all
+ * (run under valgrind with CK_FORK=no to see it). */
+START_TEST(test_free_partial)
+{
+    new_job(10, 100000, 4);
+    ck_assert_int_eq(take_order(4), ITEMS_OK);
+    ck_assert_int_eq(take(0, ITEMS1("a")), ITEMS_OK);
+    /* package 1 fails after its first item was written */
+    ck_assert_int_eq(take(1, "[{\"product\":{\"code\":\"ok\"},\"quantity\":1},"
+                             "{\"product\":{\"code\":\"no\"},\"quantity\":1.5}]"), ITEMS_BAD);
+    ck_assert_uint_gt(j->frags[1].len, 0);
+    job_free(j);
+    j = NULL;
+    job_free(NULL);
+}
+END_TEST
+
+START_TEST(test_free_without_order)
+{
+    new_job(10, 1000, 4);
+    job_free(j);
+    j = NULL;
+    new_job(3, 1000, 4);
+    ck_assert_int_eq(take_order(4), ITEMS_TOO_BIG);
+    job_free(j);
+    j = NULL;
+}
+END_TEST
+
+/* The job owns its request: job_free finishes and frees it; after
+ * job_release_request the caller owns it instead. */
+START_TEST(test_request_ownership)
+{
+    struct job_limits lim = {10, 1000, 4};
+    FCGX_Request *req = malloc(sizeof(*req));
+
+    ck_assert_int_eq(FCGX_InitRequest(req, -1, 0), 0);
+    j = job_new(req, order_id, &lim, 0, 1);
+    ck_assert_ptr_eq(j->req, req);
+    job_free(j); /* valgrind: req is freed */
+    j = NULL;
+
+    req = malloc(sizeof(*req));
+    ck_assert_int_eq(FCGX_InitRequest(req, -1, 0), 0);
+    j = job_new(req, order_id, &lim, 0, 1);
+    ck_assert_ptr_eq(job_release_request(j), req);
+    ck_assert_ptr_null(j->req);
+    ck_assert_ptr_null(job_release_request(j));
+    job_free(j);
+    j = NULL;
+    FCGX_Free(req, 1);
+    free(req);
+}
+END_TEST
+
+static Suite *job_suite(void)
+{
+    Suite *s = suite_create("job");
+    TCase *tc;
+
+    tc = tcase_create("new");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_new);
+    tcase_add_test(tc, test_before_order);
+    tcase_add_test(tc, test_clock);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("take_order");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_order_bad);
+    tcase_add_test(tc, test_order_too_big);
+    tcase_add_test(tc, test_order_at_max);
+    tcase_add_test(tc, test_zero_packages);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("fanout");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_fanout_2_of_5);
+    tcase_add_loop_test(tc, test_fanout_bound, 0, 7);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("answer");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_out_of_order);
+    tcase_add_test(tc, test_empty_packages_skipped);
+    tcase_add_test(tc, test_all_packages_empty);
+    tcase_add_test(tc, test_only_last_nonempty);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_max_answer_one_package);
+    tcase_add_test(tc, test_max_answer_shared);
+    tcase_add_loop_test(tc, test_max_answer_never_passed, 0, 60);
+    tcase_add_test(tc, test_package_bad_index);
+    tcase_add_test(tc, test_package_bad_body);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("ownership");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_free_partial);
+    tcase_add_test(tc, test_free_without_order);
+    tcase_add_test(tc, test_request_ownership);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(job_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

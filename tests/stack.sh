@@ -60,22 +60,22 @@ stack_stop_upstream() {
 # the fake one.
 stack_service() {
     local n=$1; shift
+    local cmd=(${STACK_WRAP:-} "$TOP/src/api-pedidos" "$@")
     rm -f "$STACK_SOCK"
+    export MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT}
+    export APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT}
     if [ "$n" = 1 ]; then
         # -n: spawn-fcgi execs in place, so $! is api-pedidos itself
-        MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT} \
-        APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT} \
-            spawn-fcgi -n -s "$STACK_SOCK" -M 0666 -- $STACK_WRAP "$TOP/src/api-pedidos" "$@" \
-            2>>"$STACK_RUN/service.log" &
+        spawn-fcgi -n -s "$STACK_SOCK" -M 0666 -- "${cmd[@]}" 2>>"$STACK_RUN/service.log" &
         STACK_SVC_PIDS=$!
     else
-        MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT} \
-        APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT} \
-            spawn-fcgi -s "$STACK_SOCK" -M 0666 -F "$n" -P "$STACK_RUN/service.pid" \
-            -- $STACK_WRAP "$TOP/src/api-pedidos" "$@" \
+        # spawn-fcgi -F sends the children's stderr to /dev/null: keep it
+        STACK_LOG=$STACK_RUN/service.log spawn-fcgi -s "$STACK_SOCK" -M 0666 -F "$n" \
+            -P "$STACK_RUN/service.pid" -- /bin/sh -c 'exec "$@" 2>>"$STACK_LOG"' sh "${cmd[@]}" \
             >>"$STACK_RUN/service.log" 2>&1 || return 1
         STACK_SVC_PIDS=$(cat "$STACK_RUN/service.pid")
     fi
+    unset MAGALU_API_URL APIKEY TENANT_ID
     echo "$STACK_SVC_PIDS" >> "$STACK_RUN/pids"
     stack_wait test -S "$STACK_SOCK"
 }

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# End-to-end tests through the real stack: curl -> nginx or lighttpd ->
+# spawn-fcgi'd api-pedidos -> tests/maestro-fake on loopback.
+#
+#   tests/e2e.sh nginx|lighttpd
+#
+# Prints one line per check and closes with "N passed, M failed".
+set -u
+FRONT=${1:?usage: e2e.sh nginx|lighttpd}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/tests/stack.sh"
+
+case $FRONT in
+    nginx) BASE_PORT=${E2E_PORT:-21000}; PROCS=2 ;;
+    lighttpd) BASE_PORT=${E2E_PORT:-22000}; PROCS=1 ;;
+    *) echo "unknown front: $FRONT" >&2; exit 2 ;;
+esac
+UP_PORT=$((BASE_PORT + 1))
+DEAD_PORT=$((BASE_PORT + 9))   # nothing listens there
+FRONT_PORT=$BASE_PORT
+DELAY_MS=150
+SVC_FLAGS=(--connect-timeout 500 --call-timeout 1000 --request-timeout 2500)
+FX=$TOP/tests/fixtures
+
+PASS=0 FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
+check() { # check NAME GOT WANT
+    if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "got:  ${2:0:300}" "want: ${3:0:300}"; fi
+}
+
+W=$(mktemp -d /tmp/api-pedidos-e2e.XXXXXX)
+chmod 755 "$W"   # the front's workers must reach the socket inside
+stack_init "$W/run"
+trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
+
+# req METHOD PATH: sets STATUS, BODY, CTYPE, CLEN, ALLOW, RETRY (for
+# HEAD, curl -I reads no body: BODY stays empty unless one came)
+req() {
+    local how=(-X "$1") out=$W/b
+    if [ "$1" = HEAD ]; then how=(-I); out=/dev/null; fi
+    : > "$W/b"
+    STATUS=$(curl -s "${how[@]}" -D "$W/h" -o "$out" -w '%{http_code}' --max-time 20 \
+             --path-as-is -g "http://127.0.0.1:$FRONT_PORT$2")
+    BODY=$(cat "$W/b")
+    CTYPE=$(hdr Content-Type)
+    CLEN=$(hdr Content-Length)
+    ALLOW=$(hdr Allow)
+    RETRY=$(hdr Retry-After)
+}
+hdr() { grep -i "^$1:" "$W/h" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
+get() { req GET "$1"; }
+stats() { curl -s "http://127.0.0.1:$UP_PORT/_stats"; }
+stat_of() { stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+reset_stats() { curl -s "http://127.0.0.1:$UP_PORT/_reset" >/dev/null; }
+
+ERR502='{"message":"Falha de comunicação com o servidor remoto"}'
+ERR404='{"message":"Pedido não encontrado"}'
+ERR422='{"detail":[{"loc":["path","identificacao_do_pedido"],"msg":"value is not a valid uuid","type":"type_error.uuid"}]}'
+
+# expect STATUS BODY for NAME, plus the JSON headers every answer carries
+expect() {
+    local name=$1 want_status=$2 want_body=$3
+    check "$name: status" "$STATUS" "$want_status"
+    check "$name: body" "$BODY" "$want_body"
+    check "$name: content-type" "$CTYPE" "application/json"
+    check "$name: content-length" "$CLEN" "$(printf '%s' "$want_body" | wc -c)"
+}
+
+start_stack() {
+    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || exit 1
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
+    "stack_$FRONT" "$FRONT_PORT" || exit 1
+}
+
+test_simple_routes() {
+    get /healthcheck; expect "healthcheck" 200 '{"status":"ok"}'
+    req HEAD /healthcheck
+    check "HEAD healthcheck: status" "$STATUS" 200
+    check "HEAD healthcheck: no body" "$BODY" ""
+    check "HEAD healthcheck: length of the GET body" "$CLEN" 15
+    get /nope; expect "unknown path" 404 '{"detail":"Not Found"}'
+    get /; expect "root" 404 '{"detail":"Not Found"}'
+    get /orders//items; expect "empty order id" 404 '{"detail":"Not Found"}'
+    get /healthcheck/extra; expect "healthcheck with a tail" 404 '{"detail":"Not Found"}'
+    req POST /healthcheck; expect "POST healthcheck" 405 '{"detail":"Method Not Allowed"}'
+    check "POST healthcheck: Allow" "$ALLOW" "GET"
+    req DELETE /orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
+    expect "DELETE items" 405 '{"detail":"Method Not Allowed"}'
+    check "DELETE items: Allow" "$ALLOW" "GET"
+    req PUT /orders/not-a-uuid/items; expect "PUT with a bad uuid" 405 '{"detail":"Method Not Allowed"}'
+}
+
+test_bad_uuids() {
+    local id
+    for id in not-a-uuid 3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f2 3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f288 \
+              3f6c2a9e81d4-4b7a-a5e2-7c9d0b1e4f28- g3f6c2a9-81d4-4b7a-a5e2-7c9d0b1e4f28 \
+              "{3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28" "urn:uuid:" "%20" "%00" \
+              "3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28%00"; do
+        get "/orders/$id/items"
+        if [ "${id: -3}" = "%00" ] && [ "$STATUS" = 400 ]; then
+            ok "NUL in the id refused by $FRONT itself (400)"
+            continue
+        fi
+        expect "bad uuid '$id'" 422 "$ERR422"
+    done
+}
+
+test_fixture_orders() {
+    local f id want
+    for f in "$FX"/expected/*.json; do
+        id=$(basename "$f" .json)
+        want=$(cat "$f")
+        get "/orders/$id/items"; expect "fixture order $id" 200 "$want"
+    done
+}
+
+test_uuid_forms() {
+    local id=3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28 want form
+    want=$(cat "$FX/expected/$id.json")
+    for form in 3F6C2A9E-81D4-4B7A-A5E2-7C9D0B1E4F28 3f6c2a9e81d44b7aa5e27c9d0b1e4f28 \
+                "{3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28}" "{3F6C2A9E81D44B7AA5E27C9D0B1E4F28}" \
+                urn:uuid:3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28 URN:UUID:3f6c2a9e81d44b7aa5e27c9d0b1e4f28 \
+                "%7B3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28%7D"; do
+        get "/orders/$form/items"; expect "uuid form $form" 200 "$want"
+    done
+    get "/orders/$id/items?x=1&order=00000f01-0000-4000-8000-000000000002&%00=%ff"
+    expect "query string ignored" 200 "$want"
+    get "/orders/$id/items?$(head -c 6000 /dev/zero | tr '\0' a)"
+    expect "long query string ignored" 200 "$want"
+}
+
+test_not_found() {
+    get /orders/0badc0de-0000-4000-8000-000000000000/items
+    expect "unknown order" 404 "$ERR404"
+    get /orders/00000f01-0000-4000-8000-000000000001/items; expect "order call 404" 404 "$ERR404"
+    get /orders/00000f02-0000-4000-8000-000000000001/items; expect "package call 404" 404 "$ERR404"
+}
+
+# Every fault of tests/maestro-fake, on the order call and on a package
+# call: 502, and a failing package cancels its two slow siblings.
+test_faults() {
+    local cc t0 ms scope
+    for cc in 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19; do
+        for scope in 1 2; do
+            t0=$(date +%s%N)
+            get "/orders/00000f0$scope-0000-4000-8000-0000000000$cc/items"
+            ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+            expect "fault $cc on the $([ $scope = 1 ] && echo order || echo package) call" 502 "$ERR502"
+        done
+        # the siblings of the failed package answer only after 2 s: an
+        # answer well before that shows they were not waited for
+        if [ "$cc" != 05 ]; then
+            [ "$ms" -lt 1500 ] && ok "fault $cc: siblings cancelled (${ms} ms)" ||
+                ko "fault $cc: siblings cancelled" "answer took ${ms} ms"
+        fi
+    done
+}
+
+test_redirect_not_followed() {
+    reset_stats
+    get /orders/00000f01-0000-4000-8000-000000000017/items
+    expect "redirect" 502 "$ERR502"
+    check "redirect: exactly one upstream call" "$(stat_of requests)" 1
+}
+
+test_big_order() {
+    get /orders/00000000-0000-4000-8000-000000000200/items
+    check "200 packages: status" "$STATUS" 200
+    check "200 packages: items" "$(grep -o '"sku":' "$W/b" | wc -l)" 200
+    check "200 packages: first" "$(grep -o '^\[{"sku":"P0",' "$W/b")" '[{"sku":"P0",'
+    check "200 packages: last" "$(grep -o '{"sku":"P199","description":"Produto 199","image_url":"https://img.example/{w}x{h}/199.jpg","reference":"ref-199","quantity":200}]$' "$W/b" | wc -l)" 1
+    get /orders/00000000-0000-4000-8000-000000000000/items; expect "zero packages" 200 "[]"
+}
+
+test_concurrency() {
+    local a b
+    reset_stats
+    get /orders/00000000-0000-4000-8000-000000000010/items
+    check "10 packages: status" "$STATUS" 200
+    check "10 packages reach the upstream as 10 calls at once" "$(stat_of max_in_flight)" 10
+    check "10 packages: 11 calls" "$(stat_of requests)" 11
+    reset_stats
+    curl -s -o "$W/c1" --max-time 20 "http://127.0.0.1:$FRONT_PORT/orders/00000f01-0000-4000-8000-000000000005/items" &
+    a=$!
+    curl -s -o "$W/c2" --max-time 20 "http://127.0.0.1:$FRONT_PORT/orders/00000f01-0000-4000-8000-000000000005/items" &
+    b=$!
+    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"in_flight\":2'"
+    check "two slow orders are in flight at once" "$(stat_of max_in_flight)" 2
+    get /healthcheck
+    check "healthcheck answers while they wait" "$STATUS" 200
+    wait "$a" "$b"
+    check "slow order 1 ends in 502" "$(cat "$W/c1")" "$ERR502"
+    check "slow order 2 ends in 502" "$(cat "$W/c2")" "$ERR502"
+}
+
+test_key_never_logged() {
+    if grep -q "$STACK_KEY" "$STACK_RUN"/*.log; then
+        ko "API key never logged" "found in $(grep -l "$STACK_KEY" "$STACK_RUN"/*.log)"
+    else
+        ok "API key never logged"
+    fi
+}
+
+test_sigterm_finishes_in_flight() {
+    local i pids=()
+    for i in 1 2 3 4 5; do
+        curl -s -o "$W/t$i" --max-time 20 \
+            "http://127.0.0.1:$FRONT_PORT/orders/00000000-0000-4000-8000-000000000003/items" &
+        pids+=($!)
+    done
+    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"in_flight\":[1-9]'"
+    stack_stop_service
+    for i in "${pids[@]}"; do wait "$i"; done
+    for i in 1 2 3 4 5; do
+        check "SIGTERM: request $i in flight still answered" "$(grep -o '"sku":' "$W/t$i" | wc -l)" 3
+    done
+    grep -q 'msg="stopped"' "$STACK_RUN/service.log" && ok "SIGTERM: service stopped cleanly" ||
+        ko "SIGTERM: service stopped cleanly" "no 'stopped' line in the log"
+}
+
+test_refused() {
+    MAGALU_API_URL=http://127.0.0.1:$DEAD_PORT stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
+    get /orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
+    expect "connection refused" 502 "$ERR502"
+    stack_stop_service
+}
+
+start_stack
+# first, while the fake upstream holds no cancelled call of other tests
+test_concurrency
+test_sigterm_finishes_in_flight
+stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
+test_simple_routes
+test_bad_uuids
+test_uuid_forms
+test_fixture_orders
+test_not_found
+test_faults
+test_redirect_not_followed
+test_big_order
+test_concurrency
+test_key_never_logged
+test_refused
+echo "e2e ($FRONT): $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
