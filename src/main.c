@@ -8,8 +8,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "server.h"
@@ -52,21 +54,23 @@ static void main_raise_fd_limit(void)
     }
 }
 
+/* The listening socket, or a LISTEN_* error already reported. */
 static int main_listen_fd(const struct config *cfg)
 {
     struct stat st;
+    char err[256];
     int fd;
 
     if (cfg->listen) {
-        fd = FCGX_OpenSocket(cfg->listen, (int)cfg->backlog);
+        fd = listen_open(cfg->listen, (int)cfg->backlog, err, sizeof(err));
         if (fd < 0)
-            fprintf(stderr, "api-pedidos: cannot listen on %s\n", cfg->listen);
+            fprintf(stderr, "api-pedidos: %s\n", err);
         return fd;
     }
     if (fstat(0, &st) != 0 || !S_ISSOCK(st.st_mode)) {
         fprintf(stderr, "api-pedidos: no FastCGI socket on fd 0: start under spawn-fcgi "
                         "or pass --listen (see --help)\n");
-        return -2;
+        return LISTEN_BAD_ADDRESS;
     }
     return 0;
 }
@@ -125,7 +129,12 @@ int main(int argc, char **argv)
         return 1;
     }
     fd = main_listen_fd(&cfg);
-    r = fd < 0 ? (fd == -2 ? 2 : 1) : main_serve(&cfg, fd, &stops);
+    if (fd >= 0) {
+        r = main_serve(&cfg, fd, &stops);
+        if (cfg.listen && strchr(cfg.listen, '/'))
+            unlink(cfg.listen); /* our own socket file: leave nothing behind */
+    } else
+        r = fd == LISTEN_BAD_ADDRESS ? 2 : 1;
     curl_global_cleanup();
     config_free(&cfg);
     return r;

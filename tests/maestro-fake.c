@@ -44,11 +44,20 @@
  *   18  package uuid is a number              quantity "abc"
  *   19  200 [1,1,1,...] with 1000000 integers same
  *
- * Random faults: --fail-rate PCT answers 500 or resets mid-body (half each);
- * --slow-rate PCT adds --slow-ms MS.  --delay-ms L delays every /maestro
- * answer.  Delays never block a thread: the connection is suspended, its due
- * time goes into a min-heap and one timer thread resumes it when due; the
- * next handler call queues the prepared answer.
+ * Unknown CC, or a package other than P < N (synthetic) / P < 3 (fault
+ * orders): 404.  Faults 05/06 and synthetic bodies are built per request;
+ * every other answer is prepared once at start and shared.
+ *
+ * Random faults: each /maestro request, after the auth check, independently
+ * answers 500 or resets mid-body (half each) with probability --fail-rate %,
+ * and waits --slow-ms more with probability --slow-rate %.  --delay-ms L
+ * delays every /maestro answer (403 and 404 included).  Delays add up.
+ *
+ * Delays never block a thread: once the request is complete the connection
+ * is suspended, its due time goes into a min-heap (mutex) and one timer
+ * thread resumes it when due; the next handler call queues the answer.
+ * /_stats and /_reset are never delayed, faulted or counted.  On SIGTERM or
+ * SIGINT pending delays are cut short, the daemon stops and we exit 0.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,6 +69,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,9 +90,11 @@
 #define FAULT_PACKAGES 3ul
 #define FAULT_CODES 20
 #define FAULT_SLOW 5u
+#define FAULT_RESET 6u
 #define SLOW_FAULT_MS 30000u
 #define SIBLING_DELAY_MS 2000u
 #define CONN_LIMIT 20000u
+#define CONN_MEMORY ((size_t)16384) /* per-connection pool; requests are small */
 #define LISTEN_BACKLOG 4096u
 #define TIMER_CAP 32768u
 #define TIMER_BATCH 256u
@@ -134,13 +146,13 @@ static void usage(FILE *out)
           "Fault orders: see the header of tests/maestro-fake.c.\n", out);
 }
 
-static void bad_arg(const char *what, const char *value)
+static _Noreturn void bad_arg(const char *what, const char *value)
 {
     fprintf(stderr, PROG ": bad %s '%s' (try --help)\n", what, value);
     exit(2);
 }
 
-static void die_usage(const char *msg)
+static _Noreturn void die_usage(const char *msg)
 {
     fprintf(stderr, PROG ": %s (try --help)\n", msg);
     exit(2);
@@ -298,7 +310,7 @@ struct canned {
 enum scope { SC_ORDER, SC_ITEMS, SC_COUNT };
 
 static struct canned k_forbidden, k_nf_order, k_nf_items, k_nf_local,
-    k_err500, k_reset, k_ok;
+    k_err500, k_ok;
 static struct canned k_faults[SC_COUNT][FAULT_CODES];
 
 static struct MHD_Response *with_type(struct MHD_Response *r, const char *ctype)
@@ -313,7 +325,7 @@ static struct MHD_Response *with_type(struct MHD_Response *r, const char *ctype)
 
 static struct MHD_Response *body_static(const char *s, size_t len, const char *ctype)
 {
-    return with_type(MHD_create_response_from_buffer(len, (void *)s,
+    return with_type(MHD_create_response_from_buffer(len, (void *)(uintptr_t)s,
                                                      MHD_RESPMEM_PERSISTENT), ctype);
 }
 
@@ -549,6 +561,13 @@ static ssize_t reset_reader(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* Not shared: MHD caches a callback response's end once it has seen it. */
+static struct MHD_Response *make_reset(void)
+{
+    return with_type(MHD_create_response_from_callback(RESET_DECLARED, 1024,
+                                                       reset_reader, NULL, NULL), CT_JSON);
+}
+
 static struct MHD_Response *make_redirect(void)
 {
     struct MHD_Response *r = json_static("{\"detail\":\"Found\"}");
@@ -580,8 +599,6 @@ static bool build_fault(enum scope sc, unsigned code, struct canned *k)
                                       : k_body_nf_items), MHD_HTTP_NOT_FOUND);
     case 2: return can(k, json_static(k_body_500), MHD_HTTP_INTERNAL_SERVER_ERROR);
     case 3: return can(k, body_static("<html>oops</html>", 17, "text/html"), MHD_HTTP_OK);
-    case 6: return can(k, with_type(MHD_create_response_from_callback(RESET_DECLARED,
-                           1024, reset_reader, NULL, NULL), CT_JSON), MHD_HTTP_OK);
     case 8: return can(k, sc == SC_ORDER ? gen_big_order() : gen_big_items(), MHD_HTTP_OK);
     case 9: return can(k, json_static("{\"detail\":\"I'm a teapot\"}"), 418);
     case 10: return can(k, body_static("", 0, CT_JSON), MHD_HTTP_OK);
@@ -589,7 +606,7 @@ static bool build_fault(enum scope sc, unsigned code, struct canned *k)
     case 13: return can(k, gen_nested(), MHD_HTTP_OK);
     case 17: return can(k, make_redirect(), MHD_HTTP_FOUND);
     case 19: return can(k, gen_ints(), MHD_HTTP_OK);
-    default: return true; /* 05 (slow) has no canned answer */
+    default: return true; /* 05 (slow) and 06 (reset) are made per request */
     }
 }
 
@@ -601,8 +618,6 @@ static bool build_canned(void)
         && can(&k_nf_local, json_static("{\"detail\":\"Not Found\"}"), MHD_HTTP_NOT_FOUND)
         && can(&k_err500, json_static(k_body_500), MHD_HTTP_INTERNAL_SERVER_ERROR)
         && can(&k_ok, json_static("{\"ok\":true}"), MHD_HTTP_OK);
-    if (ok)
-        ok = build_fault(SC_ORDER, 6, &k_reset);
     for (int sc = 0; ok && sc < SC_COUNT; sc++)
         for (unsigned code = 1; ok && code < FAULT_CODES; code++)
             ok = build_fault((enum scope)sc, code, &k_faults[sc][code]);
@@ -612,7 +627,7 @@ static bool build_canned(void)
 static void free_canned(void)
 {
     struct canned *all[] = { &k_forbidden, &k_nf_order, &k_nf_items, &k_nf_local,
-                             &k_err500, &k_reset, &k_ok };
+                             &k_err500, &k_ok };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         uncan(all[i]);
     for (int sc = 0; sc < SC_COUNT; sc++)
@@ -631,7 +646,7 @@ struct fixture {
 static struct fixture *g_fx;
 static size_t g_fx_len, g_fx_cap;
 
-static void fx_fail(const char *path, const char *why)
+static _Noreturn void fx_fail(const char *path, const char *why)
 {
     fprintf(stderr, PROG ": bad fixture %s: %s\n", path, why);
     exit(2);
@@ -732,7 +747,7 @@ static void load_items(const char *root)
         if (strlen(e->d_name) != UUID_LEN || !is_uuid_lc(e->d_name))
             fx_fail(e->d_name, "items/ entries must be lower-case order uuids");
         join_path(sub, sizeof sub, dir, e->d_name);
-        snprintf(prefix, sizeof prefix, "%s/", e->d_name);
+        snprintf(prefix, sizeof prefix, "%.36s/", e->d_name);
         load_dir(sub, prefix);
     }
     closedir(d);
@@ -757,7 +772,7 @@ static void load_fixtures(const char *root)
 
 static struct MHD_Response *fx_find(const char *key)
 {
-    struct fixture probe;
+    struct fixture probe = { .resp = NULL };
     snprintf(probe.key, sizeof probe.key, "%s", key);
     const struct fixture *f =
         g_fx_len ? bsearch(&probe, g_fx, g_fx_len, sizeof *g_fx, fx_cmp) : NULL;
@@ -984,6 +999,14 @@ static void use_owned(struct plan *p, struct MHD_Response *r)
     p->owned = true;
 }
 
+static void use_fault(struct plan *p, enum scope sc, unsigned long code)
+{
+    if (code == FAULT_RESET)
+        use_owned(p, make_reset());
+    else
+        use_canned(p, &k_faults[sc][code]);
+}
+
 static void drop_plan(struct plan *p)
 {
     if (p->owned && p->resp != NULL)
@@ -1021,7 +1044,7 @@ static void special_order(struct special s, const char *order, struct plan *p)
         return;
     }
     if (s.kind == SK_FAULT_ORDER && s.val != FAULT_SLOW) {
-        use_canned(p, &k_faults[SC_ORDER][s.val]);
+        use_fault(p, SC_ORDER, s.val);
         return;
     }
     use_owned(p, gen_order(order, FAULT_PACKAGES));
@@ -1040,7 +1063,7 @@ static void special_items(struct special s, const char *pkg, struct plan *p)
         return;
     }
     if (s.kind == SK_FAULT_ITEMS && idx == 1 && s.val != FAULT_SLOW) {
-        use_canned(p, &k_faults[SC_ITEMS][s.val]);
+        use_fault(p, SC_ITEMS, s.val);
         return;
     }
     use_owned(p, gen_items(idx));
@@ -1106,7 +1129,7 @@ static void decide(struct MHD_Connection *c, const char *url, const char *method
     else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
         use_canned(p, &k_nf_items);
     else if (roll(cfg.fail_pct))
-        use_canned(p, (rng_next() >> 32) & 1 ? &k_err500 : &k_reset);
+        use_fault(p, SC_ITEMS, (rng_next() >> 32) & 1 ? 2 : FAULT_RESET);
     else {
         if (roll(cfg.slow_pct))
             add_delay(p, cfg.slow_ms);
@@ -1146,6 +1169,9 @@ static bool delay_request(struct MHD_Connection *c, struct req *r)
     return true;
 }
 
+/* First call: count and decide.  MHD 0.9.75 closes the connection when a
+ * response is queued before the request is complete (first call, or a call
+ * resumed from there), so the answer waits for the next call. */
 static enum MHD_Result start_maestro(struct MHD_Connection *c, const char *url,
                                      const char *method, void **con_cls)
 {
@@ -1155,20 +1181,24 @@ static enum MHD_Result start_maestro(struct MHD_Connection *c, const char *url,
     *con_cls = r;
     count_arrival();
     decide(c, url, method, &r->plan);
-    if (r->plan.delay_ms > 0 && delay_request(c, r))
-        return MHD_YES;
-    return send_plan(c, r);
+    return MHD_YES;
 }
 
+/* Request complete: suspend if a delay is due, else (or once resumed) answer. */
 static enum MHD_Result continue_maestro(struct MHD_Connection *c, struct req *r,
                                         size_t *upload_size)
 {
-    *upload_size = 0;
+    if (*upload_size != 0 || r->sent) {
+        *upload_size = 0; /* a body is read and ignored */
+        return MHD_YES;
+    }
     if (r->waiting) {
         r->waiting = false;
         atomic_fetch_sub(&g_suspended, 1);
+    } else if (r->plan.delay_ms > 0 && delay_request(c, r)) {
+        return MHD_YES;
     }
-    return r->sent ? MHD_YES : send_plan(c, r);
+    return send_plan(c, r);
 }
 
 static enum MHD_Result queue_canned(struct MHD_Connection *c, const struct canned *k)
@@ -1179,7 +1209,10 @@ static enum MHD_Result queue_canned(struct MHD_Connection *c, const struct canne
 static enum MHD_Result answer_local(struct MHD_Connection *c, const char *url,
                                     const char *method, size_t *upload_size)
 {
-    *upload_size = 0;
+    if (*upload_size != 0) {
+        *upload_size = 0; /* a body is read and ignored */
+        return MHD_YES;
+    }
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     if (get && strcmp(url, "/_reset") == 0) {
         stats_reset();
@@ -1195,6 +1228,8 @@ static enum MHD_Result answer_local(struct MHD_Connection *c, const char *url,
     return ret;
 }
 
+static char k_local_marker; /* con_cls of non-/maestro requests */
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size,
@@ -1203,11 +1238,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)cls;
     (void)version;
     (void)upload_data;
+    if (*con_cls == &k_local_marker)
+        return answer_local(c, url, method, upload_size);
     if (*con_cls != NULL)
         return continue_maestro(c, *con_cls, upload_size);
     if (strncmp(url, "/maestro/", 9) == 0 || strcmp(url, "/maestro") == 0)
         return start_maestro(c, url, method, con_cls);
-    return answer_local(c, url, method, upload_size);
+    *con_cls = &k_local_marker;
+    return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -1216,7 +1254,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct req *r = *con_cls;
     (void)cls;
     (void)c;
-    if (r == NULL)
+    if (r == NULL || *con_cls == &k_local_marker)
         return;
     atomic_fetch_sub(&st_in_flight, 1);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -1240,6 +1278,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 /* ------------------------------------------------------------------ */
 /* daemon lifecycle                                                    */
+
+/* MHD's error log, minus the line every deliberate mid-body reset causes. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    if (strstr(line, "application reported error") == NULL)
+        fprintf(stderr, PROG ": mhd: %s", line);
+}
 
 static void raise_nofile(void)
 {
@@ -1283,8 +1331,10 @@ static struct MHD_Daemon *start_daemon(void)
         { MHD_OPTION_END, 0, NULL }
     };
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
                             MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

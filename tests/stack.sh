@@ -8,14 +8,26 @@
 #   stack_lighttpd PORT            lighttpd in front of the socket
 #   stack_stop_service / stack_stop   stop one part / everything
 #
-# Needs: $TOP, the built tree. Every process started is recorded in
-# $STACK_RUN/pids so that stack_stop leaves nothing behind.
+# Needs: $TOP, the source tree, and $BUILD, the built one (default $TOP).
+# Every process started is recorded in $STACK_RUN/pids so that stack_stop
+# leaves nothing behind.
+#
+# Checking tools: STACK_SANITIZED=1 sends sanitizer reports of the
+# service to $STACK_RUN/san.*; STACK_VALGRIND=1 runs each api-pedidos
+# under valgrind, reports in $STACK_RUN/valgrind.*. stack_reports says
+# whether any report was written.
+
+BUILD=${BUILD:-$TOP}
 
 STACK_KEY=${STACK_KEY:-demo-key-not-secret}
 STACK_TENANT=${STACK_TENANT:-21fea73c-e244-497a-8540-be0d3c583596}
 
 stack_init() {
     STACK_RUN=$1
+    if [ -n "${STACK_SANITIZED:-}" ]; then
+        export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$STACK_RUN/san"
+        export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$STACK_RUN/san"
+    fi
     mkdir -p "$STACK_RUN"
     chmod 755 "$STACK_RUN"   # nginx and lighttpd workers reach the socket
     STACK_SOCK=$STACK_RUN/api-pedidos.sock
@@ -40,7 +52,7 @@ stack_port_open() {
 stack_upstream() {
     local port=$1; shift
     STACK_UP_PORT=$port
-    "$TOP/tests/maestro-fake" --port "$port" --fixtures "$TOP/tests/fixtures" \
+    "$BUILD/tests/maestro-fake" --port "$port" --fixtures "$TOP/tests/fixtures" \
         --api-key "$STACK_KEY" --tenant "$STACK_TENANT" "$@" \
         2>>"$STACK_RUN/upstream.log" &
     STACK_UP_PID=$!
@@ -60,7 +72,12 @@ stack_stop_upstream() {
 # the fake one.
 stack_service() {
     local n=$1; shift
-    local cmd=(${STACK_WRAP:-} "$TOP/src/api-pedidos" "$@")
+    local cmd=("$BUILD/src/api-pedidos" "$@")
+    if [ -n "${STACK_VALGRIND:-}" ]; then
+        cmd=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
+             --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+             --log-file="$STACK_RUN/valgrind.%p" "${cmd[@]}")
+    fi
     rm -f "$STACK_SOCK"
     export MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT}
     export APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT}
@@ -137,4 +154,17 @@ stack_stop() {
         kill -TERM "$p" 2>/dev/null
     done
     : > "$STACK_RUN/pids"
+}
+
+# Prints the sanitizer and valgrind reports left by the service; returns 1
+# when there is any.
+stack_reports() {
+    local f found=0
+    for f in "$STACK_RUN"/san.* "$STACK_RUN"/valgrind.*; do
+        [ -s "$f" ] || continue
+        found=1
+        echo "--- $f"
+        head -n 60 "$f"
+    done
+    return $found
 }
