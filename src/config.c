@@ -14,6 +14,7 @@ struct config_num {
     size_t offset; /* of the long in struct config */
     long def, min, max;
     const char *help;
+    const char *arg; /* what --help calls the value */
 };
 
 #define CFG_OFF(field) offsetof(struct config, field)
@@ -21,25 +22,25 @@ struct config_num {
 
 static const struct config_num config_nums[] = {
     {"max-in-flight", "API_PEDIDOS_MAX_IN_FLIGHT", CFG_OFF(max_in_flight), 1024, 1, 100000,
-     "requests held at once by one process; past it 503"},
+     "requests held at once by one process; past it 503", "N"},
     {"connect-timeout", "API_PEDIDOS_CONNECT_TIMEOUT_MS", CFG_OFF(connect_timeout_ms), 2000, 1, 600000,
-     "ms to connect to the upstream"},
+     "ms to connect to the upstream", "MS"},
     {"call-timeout", "API_PEDIDOS_CALL_TIMEOUT_MS", CFG_OFF(call_timeout_ms), 5000, 1, 600000,
-     "ms for one upstream call, queueing included"},
+     "ms for one upstream call, queueing included", "MS"},
     {"request-timeout", "API_PEDIDOS_REQUEST_TIMEOUT_MS", CFG_OFF(request_timeout_ms), 10000, 1, 600000,
-     "ms for a whole request; past it 502"},
+     "ms for a whole request; past it 502", "MS"},
     {"max-body", "API_PEDIDOS_MAX_BODY", CFG_OFF(max_body), 8 * MIB, 1024, 1024 * MIB,
-     "bytes of one upstream answer; past it 502"},
+     "bytes of one upstream answer; past it 502", "BYTES"},
     {"max-answer", "API_PEDIDOS_MAX_ANSWER", CFG_OFF(max_answer), 64 * MIB, 1024, 1024 * MIB,
-     "bytes of one answer of ours; past it 502"},
+     "bytes of one answer of ours; past it 502", "BYTES"},
     {"max-packages", "API_PEDIDOS_MAX_PACKAGES", CFG_OFF(max_packages), 10000, 0, 1000000,
-     "packages in one order; more 502"},
+     "packages in one order; more 502", "N"},
     {"fanout", "API_PEDIDOS_FANOUT", CFG_OFF(fanout), 256, 1, 10000,
-     "package calls at once per request; 1 fetches one at a time"},
+     "package calls at once per request; 1 fetches one at a time", "N"},
     {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", CFG_OFF(max_connections), 4096, 1, 16384,
-     "upstream connections per process"},
+     "upstream connections per process", "N"},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,
-     "listen backlog with --listen"},
+     "listen backlog with --listen", "N"},
 };
 
 #define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))
@@ -198,7 +199,8 @@ static void config_usage(FILE *f)
             "  --listen ADDR          HOST:PORT, :PORT or a unix socket path [API_PEDIDOS_LISTEN]\n"
             "  --log-level LEVEL      error, warn, info or debug; default info [API_PEDIDOS_LOG_LEVEL]\n");
     for (i = 0; i < CONFIG_NNUMS; i++)
-        fprintf(f, "  --%-20s %s; default %ld [%s]\n", config_nums[i].flag,
+        fprintf(f, "  --%s %-*s %s; default %ld [%s]\n", config_nums[i].flag,
+                (int)(19 - strlen(config_nums[i].flag)), config_nums[i].arg,
                 config_nums[i].help, config_nums[i].def, config_nums[i].env);
     fprintf(f,
             "  --help                 print this and exit\n"

@@ -213,8 +213,10 @@ test_sigterm_finishes_in_flight() {
     done
     # all five order calls reached the upstream: all five were accepted
     stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"requests\":[5-9]'"
-    stack_stop_service
+    local stopped=0
+    stack_stop_service || stopped=$?
     for i in "${pids[@]}"; do wait "$i"; done
+    check "SIGTERM: exit status 0" "$stopped" 0
     for i in 1 2 3 4 5; do
         check "SIGTERM: request $i in flight still answered" "$(grep -o '"sku":' "$W/t$i" | wc -l)" 3
     done
@@ -223,6 +225,7 @@ test_sigterm_finishes_in_flight() {
 }
 
 test_refused() {
+    stack_stop_service
     MAGALU_API_URL=http://127.0.0.1:$DEAD_PORT stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
     get /orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
     expect "connection refused" 502 "$ERR502"

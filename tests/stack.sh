@@ -97,14 +97,22 @@ stack_service() {
     stack_wait test -S "$STACK_SOCK"
 }
 
+# Sends SIGTERM to every api-pedidos process and waits for each to end.
+# Returns 1 when one that is our child (the one-process mode) exited
+# with a status other than 0.
 stack_stop_service() {
-    local p
+    local p rc=0
     [ -n "${STACK_SVC_PIDS:-}" ] || return 0
     for p in $STACK_SVC_PIDS; do kill -TERM "$p" 2>/dev/null; done
     for p in $STACK_SVC_PIDS; do
-        wait "$p" 2>/dev/null || stack_wait_gone "$p"
+        if [ "$p" = "$(jobs -p | grep -x "$p")" ]; then
+            wait "$p" || rc=1
+        else
+            stack_wait_gone "$p"
+        fi
     done
     STACK_SVC_PIDS=
+    return $rc
 }
 
 stack_wait_gone() {
