@@ -151,7 +151,8 @@ test_faults() {
         done
         # the siblings of the failed package answer only after 2 s: an
         # answer well before that shows they were not waited for
-        if [ "$cc" != 05 ]; then
+        # (not under valgrind, where parsing a big body alone takes seconds)
+        if [ "$cc" != 05 ] && [ -z "${STACK_VALGRIND:-}" ]; then
             [ "$ms" -lt 1500 ] && ok "fault $cc: siblings cancelled (${ms} ms)" ||
                 ko "fault $cc: siblings cancelled" "answer took ${ms} ms"
         fi
