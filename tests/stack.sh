@@ -62,8 +62,8 @@ stack_upstream() {
 
 stack_stop_upstream() {
     [ -n "${STACK_UP_PID:-}" ] || return 0
-    kill "$STACK_UP_PID" 2>/dev/null
-    wait "$STACK_UP_PID" 2>/dev/null
+    kill "$STACK_UP_PID" 2>/dev/null || true
+    wait "$STACK_UP_PID" 2>/dev/null || true
     STACK_UP_PID=
 }
 
@@ -147,7 +147,7 @@ stack_stop_front() {
     for f in nginx lighttpd; do
         [ -s "$STACK_RUN/$f.pid" ] || continue
         p=$(cat "$STACK_RUN/$f.pid")
-        kill -TERM "$p" 2>/dev/null
+        kill -TERM "$p" 2>/dev/null || true
         stack_wait_gone "$p"
         rm -f "$STACK_RUN/$f.pid"
     done
@@ -159,7 +159,7 @@ stack_stop() {
     stack_stop_service
     stack_stop_upstream
     for p in $(cat "$STACK_RUN/pids" 2>/dev/null); do
-        kill -TERM "$p" 2>/dev/null
+        kill -TERM "$p" 2>/dev/null || true
     done
     : > "$STACK_RUN/pids"
 }
