@@ -3,19 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "reply.h"
 
-uint64_t job_clock_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-struct job *job_new(FCGX_Request *req, const char *order_id,
+struct job *job_new(struct request *req, const char *order_id,
                     const struct job_limits *lim, uint64_t now_ms, long timeout_ms)
 {
     struct job *j = calloc(1, sizeof(*j));
@@ -97,12 +87,12 @@ char *job_answer(const struct job *j, size_t *len)
     return out;
 }
 
-FCGX_Request *job_release_request(struct job *j)
+void job_reply(struct job *j, const struct reply *r)
 {
-    FCGX_Request *req = j->req;
-
+    if (!j->req)
+        return;
+    request_finish(j->req, r);
     j->req = NULL;
-    return req;
 }
 
 void job_free(struct job *j)
@@ -111,7 +101,7 @@ void job_free(struct job *j)
 
     if (!j)
         return;
-    reply_drop_request(j->req);
+    request_drop(j->req);
     for (i = 0; j->frags && i < j->pkgs.count; i++)
         jbuf_free(&j->frags[i]);
     free(j->frags);

@@ -1,6 +1,6 @@
 /* job: everything one /orders/{id}/items request holds while it waits.
  *
- * The job owns its FastCGI request until it is handed to the writer, its
+ * The job owns its FastCGI request until it is answered, its
  * package list and one answer fragment per package. It knows nothing of
  * curl: the loop feeds it bodies, asks which package to fetch next, and
  * takes the answer when job_complete() says so. job_free() releases all.
@@ -10,14 +10,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <fcgiapp.h>
 
 #include "fetch.h"
 #include "items.h"
+#include "request.h"
 #include "uuid.h"
-
-/* Monotonic milliseconds, the clock of every deadline. */
-uint64_t job_clock_ms(void);
 
 struct job_limits {
     size_t max_packages;
@@ -26,7 +23,7 @@ struct job_limits {
 };
 
 struct job {
-    FCGX_Request *req;                 /* owned; NULL once handed on */
+    struct request *req;               /* owned; NULL once answered */
     char order_id[UUID_STR_LEN];
     struct job_limits lim;
     uint64_t started_ms, deadline_ms;  /* monotonic */
@@ -41,7 +38,7 @@ struct job {
 };
 
 /* NULL when out of memory; req is owned by the job from then on. */
-struct job *job_new(FCGX_Request *req, const char *order_id,
+struct job *job_new(struct request *req, const char *order_id,
                     const struct job_limits *lim, uint64_t now_ms, long timeout_ms);
 /* Feeds the order document. ITEMS_OK: the packages are known (maybe 0). */
 enum items_status job_take_order(struct job *j, const char *body, size_t len);
@@ -53,8 +50,8 @@ long job_next_package(struct job *j, size_t running);
 int job_complete(const struct job *j);
 /* The answer `[...]`, malloc'd, for the caller to own; NULL on OOM. */
 char *job_answer(const struct job *j, size_t *len);
-/* Detaches the FastCGI request (for the writer) from the job. */
-FCGX_Request *job_release_request(struct job *j);
+/* Answers the job's request (once; later calls do nothing). */
+void job_reply(struct job *j, const struct reply *r);
 void job_free(struct job *j);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
@@ -12,7 +13,6 @@
 
 struct loop {
     const struct config *cfg;
-    struct writer *writer;
     CURLM *multi;
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
@@ -65,48 +65,42 @@ static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
     fetch_free(f);
 }
 
-/* Ends a job: cancels what it still has in flight, queues its answer
- * (r, or the canned `kind` when r is NULL) and frees it. */
-static void loop_finish(struct loop *l, struct job *j, struct reply *r, enum reply_kind kind)
+/* Ends a job: cancels what it still has in flight, answers r and
+ * frees it. The answer is written here: the web server (nginx, lighttpd)
+ * reads FastCGI answers at once, so this does not wait on a client. */
+static void loop_finish(struct loop *l, struct job *j, const struct reply *r)
 {
-    FCGX_Request *req;
-
     while (j->fetches)
         loop_drop_fetch(l, j, j->fetches);
     loop_unlink_job(l, j);
-    req = job_release_request(j);
-    if (r) {
-        r->req = req;
-        writer_submit(l->writer, r);
-    } else {
-        writer_canned(l->writer, req, kind);
-    }
+    job_reply(j, r);
     job_free(j);
 }
 
 static void loop_fail(struct loop *l, struct job *j, enum reply_kind kind, const char *why)
 {
+    struct reply r = reply_canned(kind);
+
     log_warn("msg=\"order failed\" order=%s status=%d reason=\"%s\" ms=%llu", j->order_id,
-             kind == REPLY_ORDER_NOT_FOUND ? 404 : 502, why,
-             (unsigned long long)(job_clock_ms() - j->started_ms));
-    loop_finish(l, j, NULL, kind);
+             r.status, why, (unsigned long long)(clock_ms() - j->started_ms));
+    loop_finish(l, j, &r);
 }
 
 static void loop_succeed(struct loop *l, struct job *j)
 {
-    struct reply *r;
+    struct reply r;
     size_t len;
     char *body = job_answer(j, &len);
 
-    r = body ? reply_ok(NULL, body, len) : NULL;
-    if (!r) {
-        free(body);
+    if (!body) {
         loop_fail(l, j, REPLY_BAD_GATEWAY, "out of memory");
         return;
     }
     log_debug("msg=\"order answered\" order=%s packages=%zu ms=%llu", j->order_id, j->pkgs.count,
-              (unsigned long long)(job_clock_ms() - j->started_ms));
-    loop_finish(l, j, r, REPLY_HEALTH);
+              (unsigned long long)(clock_ms() - j->started_ms));
+    r = reply_ok(body, len);
+    loop_finish(l, j, &r);
+    free(body);
 }
 
 static int loop_url(const struct loop *l, const struct job *j, long index, char *url)
@@ -126,7 +120,7 @@ static int loop_url(const struct loop *l, const struct job *j, long index, char 
 static int loop_add(struct loop *l, struct job *j, long index)
 {
     char url[LOOP_URL_MAX];
-    uint64_t now = job_clock_ms();
+    uint64_t now = clock_ms();
     struct fetch_opts o = {l->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
                            l->cfg->max_body, l->pipewait};
     struct fetch *f;
@@ -263,8 +257,8 @@ static void *loop_main(void *arg)
     while (!loop_admit(l)) {
         curl_multi_perform(l->multi, &running);
         loop_reap(l);
-        loop_expire(l, job_clock_ms());
-        curl_multi_poll(l->multi, NULL, 0, loop_wait_ms(l, job_clock_ms()), NULL);
+        loop_expire(l, clock_ms());
+        curl_multi_poll(l->multi, NULL, 0, loop_wait_ms(l, clock_ms()), NULL);
     }
     return NULL;
 }
@@ -304,14 +298,13 @@ static int loop_setup_multi(struct loop *l)
            curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 }
 
-struct loop *loop_start(const struct config *cfg, struct writer *w)
+struct loop *loop_start(const struct config *cfg)
 {
     struct loop *l = calloc(1, sizeof(*l));
 
     if (!l)
         return NULL;
     l->cfg = cfg;
-    l->writer = w;
     l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0;
     pthread_mutex_init(&l->lock, NULL);
     l->headers = loop_headers(cfg);

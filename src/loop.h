@@ -4,19 +4,18 @@
  * DNS cache and HTTP/2 streams serve every request of the process. Jobs
  * arrive through loop_submit() from the acceptor; the loop fetches the
  * order, then the packages (at most `fanout` at once per job, at most
- * `max_connections` connections in all), and hands each finished answer
- * to the writer. A job's first failure cancels its other calls at once. */
+ * `max_connections` connections in all), and writes each answer. A job's
+ * first failure cancels its other calls at once. */
 #ifndef LOOP_H
 #define LOOP_H
 
 #include "config.h"
 #include "job.h"
-#include "writer.h"
 
 struct loop;
 
-/* NULL on failure. cfg and w must outlive the loop. */
-struct loop *loop_start(const struct config *cfg, struct writer *w);
+/* NULL on failure. cfg must outlive the loop. */
+struct loop *loop_start(const struct config *cfg);
 /* Hands the job to the loop (thread-safe); the loop owns it from then on. */
 void loop_submit(struct loop *l, struct job *j);
 /* Lets every job in flight finish, then stops the thread and frees l. */

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "server.h"
-#include "writer.h"
+#include "request.h"
 
 static volatile sig_atomic_t main_stop;
 
@@ -77,29 +77,23 @@ static int main_listen_fd(const struct config *cfg)
 
 static int main_serve(const struct config *cfg, int fd, sigset_t *stops)
 {
-    atomic_long in_flight = 0;
-    struct writer *w;
     struct loop *l;
     struct server s;
     int r;
 
     pthread_sigmask(SIG_BLOCK, stops, NULL);
-    w = writer_start(&in_flight);
-    l = w ? loop_start(cfg, w) : NULL;
+    l = loop_start(cfg);
     pthread_sigmask(SIG_UNBLOCK, stops, NULL);
     if (!l) {
-        log_error("msg=\"cannot start the service threads\"");
-        if (w)
-            writer_stop(w);
+        log_error("msg=\"cannot start the upstream loop\"");
         return 1;
     }
-    s = (struct server){cfg, fd, l, w, &in_flight, &main_stop};
+    s = (struct server){cfg, fd, l, &main_stop};
     log_info("msg=\"serving\" upstream=\"%s\" max_in_flight=%ld fanout=%ld", cfg->maestro,
              cfg->max_in_flight, cfg->fanout);
     r = server_run(&s);
-    log_info("msg=\"stopping: finishing requests in flight\" in_flight=%ld", atomic_load(&in_flight));
+    log_info("msg=\"stopping: finishing requests in flight\" in_flight=%ld", request_in_flight());
     loop_stop(l);
-    writer_stop(w);
     log_info("msg=\"stopped\"");
     return r ? 1 : 0;
 }

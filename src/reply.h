@@ -1,13 +1,11 @@
-/* reply: the answers of SPEC.md and how one is written to FastCGI.
+/* reply: the answers of SPEC.md, as values, and their CGI head.
  *
- * A struct reply owns its FastCGI request and, when `owned` is set, its
- * body: reply_send() writes status, headers and body, finishes and frees
- * the request; reply_free() then releases the rest. */
+ * A struct reply borrows its body: canned bodies are static strings, a
+ * 200's body belongs to whoever built it. Nothing here allocates. */
 #ifndef REPLY_H
 #define REPLY_H
 
 #include <stddef.h>
-#include <fcgiapp.h>
 
 enum reply_kind {
     REPLY_HEALTH,          /* 200 {"status":"ok"} */
@@ -20,30 +18,21 @@ enum reply_kind {
 };
 
 struct reply {
-    FCGX_Request *req;
     int status;
     const char *body;
     size_t len;
-    char *owned;           /* body to free, or NULL for a canned one */
-    const char *headers;   /* extra header lines, each ending in \r\n */
-    struct reply *next;    /* for the writer's queue */
+    int allow_get;         /* send Allow: GET (405) */
+    long retry_after;      /* seconds for Retry-After; 0: no header */
 };
 
-/* A canned answer for req; NULL when out of memory. */
-struct reply *reply_canned(FCGX_Request *req, enum reply_kind kind);
-/* A 200 whose body (malloc'd, len bytes) the reply takes over. */
-struct reply *reply_ok(FCGX_Request *req, char *body, size_t len);
 #define REPLY_HEAD_MAX 256
 
-/* The CGI-style head (Status, Content-Type, Content-Length, extra
+/* The canned answer of SPEC.md for kind (a 503 says Retry-After: 1). */
+struct reply reply_canned(enum reply_kind kind);
+/* A 200 with the given JSON body (borrowed). */
+struct reply reply_ok(const char *body, size_t len);
+/* The CGI-style head (Status, Content-Type, Content-Length, the extra
  * headers, blank line) into buf; its length, or -1 if cap is short. */
 int reply_format_head(const struct reply *r, char *buf, size_t cap);
-/* Writes the answer, then finishes and frees the FastCGI request.
- * Returns 0, or -1 when the web server had gone (nothing to do then). */
-int reply_send(struct reply *r);
-void reply_free(struct reply *r);
-
-/* Frees an accepted request that will never be answered. */
-void reply_drop_request(FCGX_Request *req);
 
 #endif

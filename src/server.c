@@ -1,30 +1,37 @@
 #include "server.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "request.h"
 #include "route.h"
 
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
 
-static void server_route(FCGX_Request *req, struct route *rt)
+static void server_route(const struct request *req, struct route *rt)
 {
     char path[ROUTE_PATH_MAX];
     struct route_params p = {
-        FCGX_GetParam("PATH_INFO", req->envp),
-        FCGX_GetParam("DOCUMENT_URI", req->envp),
-        FCGX_GetParam("SCRIPT_NAME", req->envp),
-        FCGX_GetParam("REQUEST_URI", req->envp),
+        request_param(req, "PATH_INFO"),
+        request_param(req, "DOCUMENT_URI"),
+        request_param(req, "SCRIPT_NAME"),
+        request_param(req, "REQUEST_URI"),
     };
 
     if (route_pick_path(&p, path, sizeof(path)) < 0) {
         route_match(NULL, NULL, rt);
         return;
     }
-    route_match(FCGX_GetParam("REQUEST_METHOD", req->envp), path, rt);
+    route_match(request_param(req, "REQUEST_METHOD"), path, rt);
+}
+
+static void server_answer(struct request *req, enum reply_kind kind)
+{
+    struct reply r = reply_canned(kind);
+
+    request_finish(req, &r);
 }
 
 static enum reply_kind server_quick_kind(enum route_kind k)
@@ -37,25 +44,25 @@ static enum reply_kind server_quick_kind(enum route_kind k)
     }
 }
 
-static void server_start_job(const struct server *s, FCGX_Request *req, const char *order_id)
+static void server_start_job(const struct server *s, struct request *req, const char *order_id)
 {
     const struct config *c = s->cfg;
     struct job_limits lim = {(size_t)c->max_packages, (size_t)c->max_answer, (size_t)c->fanout};
     struct job *j;
 
-    if (atomic_load(s->in_flight) > c->max_in_flight) {
-        writer_canned(s->writer, req, REPLY_UNAVAILABLE);
+    if (request_in_flight() > c->max_in_flight) {
+        server_answer(req, REPLY_UNAVAILABLE);
         return;
     }
-    j = job_new(req, order_id, &lim, job_clock_ms(), c->request_timeout_ms);
+    j = job_new(req, order_id, &lim, req->started_ms, c->request_timeout_ms);
     if (!j) {
-        writer_canned(s->writer, req, REPLY_BAD_GATEWAY);
+        server_answer(req, REPLY_BAD_GATEWAY);
         return;
     }
     loop_submit(s->loop, j);
 }
 
-static void server_dispatch(const struct server *s, FCGX_Request *req)
+static void server_dispatch(const struct server *s, struct request *req)
 {
     struct route rt;
 
@@ -63,28 +70,24 @@ static void server_dispatch(const struct server *s, FCGX_Request *req)
     if (rt.kind == ROUTE_ITEMS)
         server_start_job(s, req, rt.order_id);
     else
-        writer_canned(s->writer, req, server_quick_kind(rt.kind));
+        server_answer(req, server_quick_kind(rt.kind));
 }
 
 /* One accept; 1 when a request was taken, 0 when interrupted, -1 on
  * an error. */
 static int server_accept_one(const struct server *s)
 {
-    FCGX_Request *req = calloc(1, sizeof(*req));
+    struct request *req = NULL;
 
-    if (!req)
-        return -1;
-    if (FCGX_InitRequest(req, s->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
-        FCGX_Accept_r(req) < 0) {
-        int interrupted = errno == EINTR || *s->stop;
-
-        FCGX_Free(req, 1);
-        free(req);
-        return interrupted ? 0 : -1;
+    switch (request_accept(s->listen_fd, &req)) {
+    case REQUEST_OK:
+        server_dispatch(s, req);
+        return 1;
+    case REQUEST_INTERRUPTED:
+        return 0;
+    default:
+        return *s->stop ? 0 : -1;
     }
-    atomic_fetch_add(s->in_flight, 1);
-    server_dispatch(s, req);
-    return 1;
 }
 
 int server_run(const struct server *s)

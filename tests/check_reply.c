@@ -45,17 +45,7 @@ static const struct canned_case canned[] = {
 
 #define NCANNED (sizeof(canned) / sizeof(canned[0]))
 
-static struct reply *r;
-
-static void setup(void)
-{
-    r = NULL;
-}
-
-static void teardown(void)
-{
-    reply_free(r);
-}
+static struct reply r;
 
 /* ---- canned bodies ------------------------------------------------------ */
 
@@ -63,14 +53,11 @@ START_TEST(test_canned_body)
 {
     const struct canned_case *c = &canned[_i];
 
-    r = reply_canned(NULL, c->kind);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_ptr_null(r->req);
-    ck_assert_ptr_null(r->owned);
-    ck_assert_int_eq(r->status, c->status);
+    r = reply_canned(c->kind);
+    ck_assert_int_eq(r.status, c->status);
     ck_assert_uint_eq(strlen(c->body), c->body_len);
-    ck_assert_uint_eq(r->len, c->body_len);
-    ck_assert_mem_eq(r->body, c->body, c->body_len);
+    ck_assert_uint_eq(r.len, c->body_len);
+    ck_assert_mem_eq(r.body, c->body, c->body_len);
 }
 END_TEST
 
@@ -79,9 +66,8 @@ START_TEST(test_canned_body_is_json)
 {
     cJSON *doc;
 
-    r = reply_canned(NULL, canned[_i].kind);
-    ck_assert_ptr_nonnull(r);
-    doc = cJSON_ParseWithLength(r->body, r->len);
+    r = reply_canned(canned[_i].kind);
+    doc = cJSON_ParseWithLength(r.body, r.len);
     ck_assert_ptr_nonnull(doc);
     ck_assert(cJSON_IsObject(doc));
     cJSON_Delete(doc);
@@ -96,9 +82,8 @@ START_TEST(test_head_exact)
     char buf[REPLY_HEAD_MAX];
     int n;
 
-    r = reply_canned(NULL, c->kind);
-    ck_assert_ptr_nonnull(r);
-    n = reply_format_head(r, buf, sizeof(buf));
+    r = reply_canned(c->kind);
+    n = reply_format_head(&r, buf, sizeof(buf));
     ck_assert_int_eq(n, (int)strlen(c->head));
     ck_assert_str_eq(buf, c->head);
 }
@@ -111,41 +96,40 @@ START_TEST(test_head_short_buffer)
     size_t need = strlen(c->head), cap;
     char buf[REPLY_HEAD_MAX];
 
-    r = reply_canned(NULL, c->kind);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(reply_format_head(r, buf, need + 1), (int)need);
+    r = reply_canned(c->kind);
+    ck_assert_int_eq(reply_format_head(&r, buf, need + 1), (int)need);
     ck_assert_str_eq(buf, c->head);
     for (cap = 0; cap <= need; cap++)
-        ck_assert_msg(reply_format_head(r, buf, cap) == -1, "cap %zu accepted", cap);
+        ck_assert_msg(reply_format_head(&r, buf, cap) == -1, "cap %zu accepted", cap);
 }
 END_TEST
 
 START_TEST(test_head_fits_max)
 {
     char buf[REPLY_HEAD_MAX];
-    char *body = malloc(1);
 
-    r = reply_ok(NULL, body, (size_t)-1); /* the longest Content-Length */
-    ck_assert_int_gt(reply_format_head(r, buf, sizeof(buf)), 0);
+    r = reply_canned(REPLY_UNAVAILABLE); /* the longest head */
+    r.len = (size_t)-1;                  /* with the longest Content-Length */
+    r.allow_get = 1;
+    r.retry_after = 0x7fffffffffffffffL;
+    ck_assert_int_gt(reply_format_head(&r, buf, sizeof(buf)), 0);
 }
 END_TEST
 
 /* ---- reply_ok -------------------------------------------------------------- */
 
-START_TEST(test_ok_owns_body)
+START_TEST(test_ok_borrows_body)
 {
-    const char *text = "[{\"sku\":\"1\",\"description\":\"Fogão\"}]";
-    char *body = strdup(text), buf[REPLY_HEAD_MAX];
-    size_t len = strlen(text);
+    const char *body = "[{\"sku\":\"1\",\"description\":\"Fogão\"}]";
+    char buf[REPLY_HEAD_MAX];
+    size_t len = strlen(body);
 
     ck_assert_uint_eq(len, 36); /* "ã" is two bytes */
-    r = reply_ok(NULL, body, len);
-    ck_assert_ptr_nonnull(r);
-    ck_assert_int_eq(r->status, 200);
-    ck_assert_ptr_eq(r->body, body);
-    ck_assert_ptr_eq(r->owned, body); /* reply_free releases it */
-    ck_assert_uint_eq(r->len, len);
-    ck_assert_int_gt(reply_format_head(r, buf, sizeof(buf)), 0);
+    r = reply_ok(body, len);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_eq(r.body, body);
+    ck_assert_uint_eq(r.len, len);
+    ck_assert_int_gt(reply_format_head(&r, buf, sizeof(buf)), 0);
     ck_assert_str_eq(buf, "Status: 200 OK\r\n" CT "Content-Length: 36\r\n\r\n");
 }
 END_TEST
@@ -154,16 +138,22 @@ START_TEST(test_ok_empty_array)
 {
     char buf[REPLY_HEAD_MAX];
 
-    r = reply_ok(NULL, strdup("[]"), 2);
-    ck_assert_int_gt(reply_format_head(r, buf, sizeof(buf)), 0);
+    r = reply_ok("[]", 2);
+    ck_assert_int_gt(reply_format_head(&r, buf, sizeof(buf)), 0);
     ck_assert_str_eq(buf, "Status: 200 OK\r\n" CT "Content-Length: 2\r\n\r\n");
 }
 END_TEST
 
-START_TEST(test_free_null)
+/* The breaker's 503 carries its own wait. */
+START_TEST(test_retry_after)
 {
-    reply_free(NULL);
-    reply_drop_request(NULL);
+    char buf[REPLY_HEAD_MAX];
+
+    r = reply_canned(REPLY_UNAVAILABLE);
+    r.retry_after = 27;
+    ck_assert_int_gt(reply_format_head(&r, buf, sizeof(buf)), 0);
+    ck_assert_str_eq(buf, "Status: 503 Service Unavailable\r\n" CT
+                          "Content-Length: 52\r\nRetry-After: 27\r\n\r\n");
 }
 END_TEST
 
@@ -173,23 +163,20 @@ static Suite *reply_suite(void)
     TCase *tc;
 
     tc = tcase_create("canned");
-    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_canned_body, 0, NCANNED);
     tcase_add_loop_test(tc, test_canned_body_is_json, 0, NCANNED);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("head");
-    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_head_exact, 0, NCANNED);
     tcase_add_loop_test(tc, test_head_short_buffer, 0, NCANNED);
     tcase_add_test(tc, test_head_fits_max);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("ok");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_ok_owns_body);
+    tcase_add_test(tc, test_ok_borrows_body);
     tcase_add_test(tc, test_ok_empty_array);
-    tcase_add_test(tc, test_free_null);
+    tcase_add_test(tc, test_retry_after);
     suite_add_tcase(s, tc);
     return s;
 }
