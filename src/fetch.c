@@ -33,22 +33,58 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
 
-struct fetch *fetch_new(const char *url, const struct fetch_opts *o, void *owner, long index)
+static void fetch_destroy(struct fetch *f)
+{
+    if (f->easy)
+        curl_easy_cleanup(f->easy);
+    jbuf_free(&f->body);
+    free(f);
+}
+
+static struct fetch *fetch_create(const char *url, const struct fetch_opts *o)
 {
     struct fetch *f = calloc(1, sizeof(*f));
 
     if (!f)
         return NULL;
     jbuf_init(&f->body, (size_t)o->max_body);
+    f->easy = curl_easy_init();
+    if (!f->easy || fetch_setopts(f, url, o)) {
+        fetch_destroy(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* A pooled transfer keeps every option; only these change per call. */
+static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const struct fetch_opts *o)
+{
+    struct fetch *f = p->idle;
+
+    p->idle = f->next;
+    p->count--;
+    if (curl_easy_setopt(f->easy, CURLOPT_URL, url) ||
+        curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms)) {
+        fetch_destroy(f);
+        return NULL;
+    }
+    return f;
+}
+
+struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
+                        void *owner, long index)
+{
+    struct fetch *f = p->idle ? fetch_reuse(p, url, o) : fetch_create(url, o);
+
+    if (!f)
+        return NULL;
     f->owner = owner;
     f->index = index;
-    f->easy = curl_easy_init();
-    if (!f->easy || fetch_setopts(f, url, o))
-        goto err;
+    f->prev = f->next = NULL;
+    f->code = CURLE_OK;
+    f->status = 0;
+    f->body.len = 0;
     return f;
-err:
-    fetch_free(f);
-    return NULL;
 }
 
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
@@ -94,12 +130,36 @@ int fetch_upstream_fault(const struct fetch *f)
     }
 }
 
-void fetch_free(struct fetch *f)
+void fetch_free(struct fetch_pool *p, struct fetch *f)
 {
     if (!f)
         return;
-    if (f->easy)
-        curl_easy_cleanup(f->easy);
-    jbuf_free(&f->body);
-    free(f);
+    if (p->count >= p->max) {
+        fetch_destroy(f);
+        return;
+    }
+    if (f->body.alloc > FETCH_POOL_KEEP_BODY)
+        jbuf_free(&f->body);
+    f->owner = NULL;
+    f->next = p->idle;
+    p->idle = f;
+    p->count++;
+}
+
+void fetch_pool_init(struct fetch_pool *p, size_t max)
+{
+    p->idle = NULL;
+    p->count = 0;
+    p->max = max;
+}
+
+void fetch_pool_clear(struct fetch_pool *p)
+{
+    struct fetch *f;
+
+    while ((f = p->idle) != NULL) {
+        p->idle = f->next;
+        fetch_destroy(f);
+    }
+    p->count = 0;
 }

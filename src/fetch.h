@@ -3,8 +3,13 @@
  * fetch_new() builds a handle with every safety the service relies on:
  * no signals, connect and total timeouts, no redirects, http(s) only, a
  * size cap enforced both by curl and by our own write callback. The
- * struct fetch owns the handle and the body; fetch_free() releases both
- * (the caller removes the handle from its multi first). */
+ * struct fetch owns the handle and the body; fetch_free() gives both back
+ * to a pool (the caller removes the handle from its multi first).
+ *
+ * Why a pool: making a curl easy handle costs a dozen allocations and
+ * setting every option again; a finished transfer keeps its handle, its
+ * options and its body buffer, and the next call only sets its URL and
+ * timeout. The pool is used by one thread. */
 #ifndef FETCH_H
 #define FETCH_H
 
@@ -38,8 +43,21 @@ struct fetch {
     long status;   /* HTTP status, 0 when none came */
 };
 
-/* A ready-to-add transfer for url; NULL when out of memory. */
-struct fetch *fetch_new(const char *url, const struct fetch_opts *o, void *owner, long index);
+struct fetch_pool {
+    struct fetch *idle;  /* finished transfers, ready for reuse */
+    size_t count, max;
+};
+
+#define FETCH_POOL_KEEP_BODY (64 * 1024) /* larger buffers are not kept */
+
+void fetch_pool_init(struct fetch_pool *p, size_t max);
+/* Frees every idle transfer. */
+void fetch_pool_clear(struct fetch_pool *p);
+
+/* A ready-to-add transfer for url, from the pool when it has one; NULL
+ * when out of memory. o must be the same for every call on one pool. */
+struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
+                        void *owner, long index);
 /* Records how a finished transfer ended and classifies it. */
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code);
 /* A short reason for logs ("timeout", "status 500", ...). */
@@ -47,6 +65,7 @@ const char *fetch_describe(const struct fetch *f, char *buf, size_t cap);
 /* 1 when the failure counts against the upstream's health (connection
  * failure, timeout, 5xx), 0 otherwise. */
 int fetch_upstream_fault(const struct fetch *f);
-void fetch_free(struct fetch *f);
+/* Gives f back to the pool (or frees it when the pool is full). */
+void fetch_free(struct fetch_pool *p, struct fetch *f);
 
 #endif

@@ -16,6 +16,7 @@ struct loop {
     CURLM *multi;
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
+    struct fetch_pool pool;              /* loop thread only */
     pthread_t thread;
     pthread_mutex_t lock;
     struct job *queue_head, *queue_tail; /* guarded by lock */
@@ -62,7 +63,7 @@ static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
 {
     loop_unlink_fetch(j, f);
     curl_multi_remove_handle(l->multi, f->easy);
-    fetch_free(f);
+    fetch_free(&l->pool, f);
 }
 
 /* Ends a job: cancels what it still has in flight, answers r and
@@ -129,11 +130,11 @@ static int loop_add(struct loop *l, struct job *j, long index)
         return -1;
     if (j->deadline_ms - now < (uint64_t)o.timeout_ms)
         o.timeout_ms = (long)(j->deadline_ms - now);
-    f = fetch_new(url, &o, j, index);
+    f = fetch_new(&l->pool, url, &o, j, index);
     if (!f)
         return -1;
     if (curl_multi_add_handle(l->multi, f->easy) != CURLM_OK) {
-        fetch_free(f);
+        fetch_free(&l->pool, f);
         return -1;
     }
     f->next = j->fetches;
@@ -197,7 +198,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
         loop_fail(l, j, REPLY_ORDER_NOT_FOUND, "upstream 404");
     else
         loop_fail(l, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
-    fetch_free(f);
+    fetch_free(&l->pool, f);
 }
 
 static void loop_reap(struct loop *l)
@@ -306,6 +307,7 @@ struct loop *loop_start(const struct config *cfg)
         return NULL;
     l->cfg = cfg;
     l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0;
+    fetch_pool_init(&l->pool, (size_t)cfg->max_connections);
     pthread_mutex_init(&l->lock, NULL);
     l->headers = loop_headers(cfg);
     if (!l->headers || loop_setup_multi(l))
@@ -324,15 +326,21 @@ err:
 
 void loop_submit(struct loop *l, struct job *j)
 {
+    int was_empty;
+
     j->next = NULL;
     pthread_mutex_lock(&l->lock);
+    was_empty = l->queue_head == NULL;
     if (l->queue_tail)
         l->queue_tail->next = j;
     else
         l->queue_head = j;
     l->queue_tail = j;
     pthread_mutex_unlock(&l->lock);
-    curl_multi_wakeup(l->multi);
+    /* the loop takes the whole queue at once: one wakeup serves all that
+       arrive before it does */
+    if (was_empty)
+        curl_multi_wakeup(l->multi);
 }
 
 void loop_stop(struct loop *l)
@@ -342,6 +350,7 @@ void loop_stop(struct loop *l)
     pthread_mutex_unlock(&l->lock);
     curl_multi_wakeup(l->multi);
     pthread_join(l->thread, NULL);
+    fetch_pool_clear(&l->pool);
     curl_multi_cleanup(l->multi);
     curl_slist_free_all(l->headers);
     pthread_mutex_destroy(&l->lock);
