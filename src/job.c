@@ -91,7 +91,10 @@ void job_reply(struct job *j, const struct reply *r)
 {
     if (!j->req)
         return;
-    request_finish(j->req, r);
+    if (r)
+        request_finish(j->req, r);
+    else
+        request_drop(j->req);
     j->req = NULL;
 }
 

@@ -50,7 +50,8 @@ long job_next_package(struct job *j, size_t running);
 int job_complete(const struct job *j);
 /* The answer `[...]`, malloc'd, for the caller to own; NULL on OOM. */
 char *job_answer(const struct job *j, size_t *len);
-/* Answers the job's request (once; later calls do nothing). */
+/* Answers the job's request with r, or drops it unanswered when r is
+ * NULL (its client left). Once; later calls do nothing. */
 void job_reply(struct job *j, const struct reply *r);
 void job_free(struct job *j);
 

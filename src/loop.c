@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "poller.h"
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
 #define LOOP_IDLE_WAIT_MS 1000
@@ -14,6 +15,7 @@
 struct loop {
     const struct config *cfg;
     CURLM *multi;
+    struct poller *poller;
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
     struct fetch_pool pool;              /* loop thread only */
@@ -74,8 +76,22 @@ static void loop_finish(struct loop *l, struct job *j, const struct reply *r)
     while (j->fetches)
         loop_drop_fetch(l, j, j->fetches);
     loop_unlink_job(l, j);
+    if (j->req)
+        poller_unwatch(l->poller, j->req->fcgx.ipcFd);
     job_reply(j, r);
     job_free(j);
+}
+
+/* The web server closed the request's connection: its client left.
+ * Cancel everything at once; nobody is there to answer. */
+static void loop_on_hangup(void *tag, void *arg)
+{
+    struct loop *l = arg;
+    struct job *j = tag;
+
+    log_info("msg=\"client left, order cancelled\" order=%s ms=%llu", j->order_id,
+             (unsigned long long)(clock_ms() - j->started_ms));
+    loop_finish(l, j, NULL);
 }
 
 static void loop_fail(struct loop *l, struct job *j, enum reply_kind kind, const char *why)
@@ -244,7 +260,7 @@ static int loop_admit(struct loop *l)
     for (; j; j = next) {
         next = j->next;
         loop_link_job(l, j);
-        if (loop_add(l, j, -1))
+        if (poller_watch(l->poller, j->req->fcgx.ipcFd, j) || loop_add(l, j, -1))
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start the order call");
     }
     return stopping && !l->live_head;
@@ -253,13 +269,11 @@ static int loop_admit(struct loop *l)
 static void *loop_main(void *arg)
 {
     struct loop *l = arg;
-    int running;
 
     while (!loop_admit(l)) {
-        curl_multi_perform(l->multi, &running);
+        poller_run(l->poller, loop_wait_ms(l, clock_ms()), loop_on_hangup, l);
         loop_reap(l);
         loop_expire(l, clock_ms());
-        curl_multi_poll(l->multi, NULL, 0, loop_wait_ms(l, clock_ms()), NULL);
     }
     return NULL;
 }
@@ -292,6 +306,9 @@ static int loop_setup_multi(struct loop *l)
     l->multi = curl_multi_init();
     if (!l->multi)
         return -1;
+    l->poller = poller_new(l->multi);
+    if (!l->poller)
+        return -1;
     return curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns) ||
            curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns) ||
            /* keep every connection we were allowed to open for reuse */
@@ -316,6 +333,7 @@ struct loop *loop_start(const struct config *cfg)
         goto err;
     return l;
 err:
+    poller_free(l->poller);
     if (l->multi)
         curl_multi_cleanup(l->multi);
     curl_slist_free_all(l->headers);
@@ -340,7 +358,7 @@ void loop_submit(struct loop *l, struct job *j)
     /* the loop takes the whole queue at once: one wakeup serves all that
        arrive before it does */
     if (was_empty)
-        curl_multi_wakeup(l->multi);
+        poller_wake(l->poller);
 }
 
 void loop_stop(struct loop *l)
@@ -348,10 +366,11 @@ void loop_stop(struct loop *l)
     pthread_mutex_lock(&l->lock);
     l->stopping = 1;
     pthread_mutex_unlock(&l->lock);
-    curl_multi_wakeup(l->multi);
+    poller_wake(l->poller);
     pthread_join(l->thread, NULL);
     fetch_pool_clear(&l->pool);
     curl_multi_cleanup(l->multi);
+    poller_free(l->poller);
     curl_slist_free_all(l->headers);
     pthread_mutex_destroy(&l->lock);
     free(l);

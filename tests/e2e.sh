@@ -196,6 +196,27 @@ test_concurrency() {
     check "slow order 2 ends in 502" "$(cat "$W/c2")" "$ERR502"
 }
 
+# A client that leaves mid-request: the front closes the FastCGI
+# connection and the service cancels the order's upstream calls at once.
+test_client_leaves() {
+    local before after
+    if [ "$FRONT" = lighttpd ]; then
+        # lighttpd 1.4 keeps the FastCGI connection open until the answer
+        # comes (the call times out and the 502 is thrown away): nothing
+        # tells the service that the client left.
+        echo "note - client leaves: not checked behind lighttpd"
+        return
+    fi
+    before=$(grep -c 'client left' "$STACK_RUN/service.log")
+    curl -s -o /dev/null --max-time 0.5 \
+        "http://127.0.0.1:$FRONT_PORT/orders/00000f02-0000-4000-8000-000000000005/items"
+    stack_wait sh -c "[ \$(grep -c 'client left' '$STACK_RUN/service.log') -gt $before ]"
+    after=$(grep -c 'client left' "$STACK_RUN/service.log")
+    check "client leaves: its order is cancelled" "$((after - before))" 1
+    get /healthcheck
+    check "client leaves: service still answers" "$STATUS" 200
+}
+
 test_key_never_logged() {
     if grep -q "$STACK_KEY" "$STACK_RUN"/*.log; then
         ko "API key never logged" "found in $(grep -l "$STACK_KEY" "$STACK_RUN"/*.log)"
@@ -254,6 +275,7 @@ test_not_found
 test_faults
 test_redirect_not_followed
 test_big_order
+test_client_leaves
 test_key_never_logged
 test_refused
 test_no_reports

@@ -1,0 +1,36 @@
+/* poller: epoll under one curl multi handle (curl's socket API).
+ *
+ * curl_multi_poll() hands every socket of every transfer to poll(2) on
+ * each turn of the loop; with hundreds of transfers in flight that scan
+ * is most of the loop's system time. Here curl tells us which sockets to
+ * watch (CURLMOPT_SOCKETFUNCTION) and when to time out
+ * (CURLMOPT_TIMERFUNCTION), epoll reports only the sockets that are
+ * ready, and curl_multi_socket_action() is called for exactly those.
+ *
+ * It also watches other descriptors for their peer hanging up (the
+ * FastCGI connections of requests in flight), and has a wake-up that
+ * other threads may use. All but poller_wake() belong to one thread. */
+#ifndef POLLER_H
+#define POLLER_H
+
+#include <curl/curl.h>
+
+struct poller;
+
+/* Called for each watched descriptor whose peer hung up. */
+typedef void (*poller_hangup_fn)(void *tag, void *arg);
+
+/* Takes over the multi's socket and timer callbacks; NULL on failure. */
+struct poller *poller_new(CURLM *multi);
+void poller_free(struct poller *p);
+/* Wakes poller_run() from another thread. */
+void poller_wake(struct poller *p);
+/* Watches fd until unwatched; on hang-up calls the hangup function with
+ * tag. 0, or -1 when epoll refused it. */
+int poller_watch(struct poller *p, int fd, void *tag);
+void poller_unwatch(struct poller *p, int fd);
+/* Waits at most max_ms for sockets, curl's timer or a wake-up, and lets
+ * curl act on what happened. Hang-ups are reported through fn. */
+void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg);
+
+#endif

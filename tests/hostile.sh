@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# Hostile input, end to end: curl or raw bytes -> nginx, then lighttpd ->
+# one api-pedidos under spawn-fcgi -> tests/maestro-fake (no delay), on
+# loopback ports 25000 (nginx), 25001 (upstream), 25002 (lighttpd).
+#
+#   tests/hostile.sh
+#
+# Over-long paths and order ids, percent-encodings of every kind, NUL
+# bytes, huge query strings, 100 and 1000 headers, a 100 KB header, 1 MB
+# bodies, weird methods, HTTP/1.0 and 0.9, pipelined requests. The front
+# may refuse a request itself (its own text/html page: 400, 405, 413,
+# 414, 431, 501); where it does, that is accepted and the point is that
+# the service survives. Every answer that comes from the service must be
+# one the SPEC lists, byte for byte, with Content-Type application/json
+# and a correct Content-Length. At the end: the same service process
+# (never restarted, never crashed), /healthcheck 200, no error line or
+# sanitizer report in its log, and a clean exit 0 on SIGTERM.
+#
+# Prints one line per check; closes with "hostile: N passed, M failed".
+set -u
+export LC_ALL=C   # byte counts for bodies read from raw sockets
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$TOP/tests/stack.sh"
+
+NGINX_PORT=25000
+UP_PORT=25001
+LIGHTTPD_PORT=25002
+FX=$TOP/tests/fixtures
+
+PASS=0 FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
+check() { # check NAME GOT WANT
+    if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "got:  ${2:0:300}" "want: ${3:0:300}"; fi
+}
+
+W=$(mktemp -d /tmp/api-pedidos-hostile.XXXXXX)
+chmod 755 "$W"   # the front's workers must reach the socket inside
+stack_init "$W/run"
+trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
+
+ID=3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28        # a fixture order
+UNKNOWN=0badc0de-0000-4000-8000-000000000000   # valid, unknown upstream
+ORDER_BODY=$(cat "$FX/expected/$ID.json")
+HEALTH='{"status":"ok"}'
+NOT_FOUND='{"detail":"Not Found"}'
+BAD_METHOD='{"detail":"Method Not Allowed"}'
+ERR404='{"message":"Pedido não encontrado"}'
+ERR422='{"detail":[{"loc":["path","identificacao_do_pedido"],"msg":"value is not a valid uuid","type":"type_error.uuid"}]}'
+ERR502='{"message":"Falha de comunicação com o servidor remoto"}'
+ERR503='{"message":"Serviço temporariamente indisponível"}'
+
+rep() { head -c "$1" /dev/zero | tr '\0' "$2"; }   # rep N CHAR
+
+# --- one answer: STATUS CTYPE CLEN ALLOW BODY -------------------------
+
+# http [curl args...] PATH: one request through the current front
+http() {
+    local path=${*: -1}
+    : > "$W/b"; : > "$W/h"
+    STATUS=$(curl -s -D "$W/h" -o "$W/b" -w '%{http_code}' --max-time 20 --path-as-is -g \
+             "${@:1:$#-1}" "http://127.0.0.1:$FRONT_PORT$path")
+    BODY=$(cat "$W/b")
+    CTYPE=$(hdr Content-Type)
+    CLEN=$(hdr Content-Length)
+    ALLOW=$(hdr Allow)
+}
+hdr() { grep -i "^$1:" "$W/h" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
+
+# What an answer is: "front" for the front's own refusal page, else the
+# name of the SPEC answer it is ("health", "order", "nf", "order404",
+# "uuid", "method", "502", "503"), or "bad" when the service answered
+# something the SPEC does not list, or with the wrong headers.
+kind_of() { # kind_of STATUS CTYPE CLEN BODY [HEAD]
+    local s=$1 ct=$2 cl=$3 b=$4 head=${5:-} k=bad
+    case "$s:$ct" in
+        400:text/html* | 405:text/html* | 413:text/html* | 414:text/html* | \
+        431:text/html* | 501:text/html*) echo front; return ;;
+    esac
+    [ -n "$head" ] && b=$HEALTH    # HEAD: no body; only /healthcheck is sent
+    case "$s:$b" in
+        "200:$HEALTH") k=health ;;
+        "200:$ORDER_BODY") k=order ;;
+        "404:$NOT_FOUND") k=nf ;;
+        "404:$ERR404") k=order404 ;;
+        "405:$BAD_METHOD") k=method ;;
+        "422:$ERR422") k=uuid ;;
+        "502:$ERR502") k=502 ;;
+        "503:$ERR503") k=503 ;;
+    esac
+    [ "$ct" = application/json ] || k=bad
+    [ "$cl" = "$(printf '%s' "$b" | wc -c)" ] || k=bad
+    echo "$k"
+}
+
+# expect NAME KIND...: the last answer is one of the KINDs; a service
+# answer is a SPEC answer with its headers.
+expect() {
+    local name=$1 k w; shift
+    k=$(kind_of "$STATUS" "$CTYPE" "$CLEN" "$BODY")
+    if [ "$k" = method ] && [ "$ALLOW" != GET ]; then k=bad; fi
+    for w in "$@"; do
+        if [ "$k" = "$w" ]; then
+            if [ "$k" = front ]; then ok "$name: refused by $FRONT ($STATUS)"
+            else ok "$name: $STATUS $k"; fi
+            return
+        fi
+    done
+    ko "$name" "got:  $STATUS $k, type '$CTYPE', length '$CLEN', body ${BODY:0:200}" \
+       "want: one of $*"
+}
+
+# --- raw requests ------------------------------------------------------
+
+# raw FILE: sends the bytes of FILE on one connection, reads until the
+# front closes it (10 s at most) into $W/raw
+raw() {
+    : > "$W/raw"
+    exec 3<>"/dev/tcp/127.0.0.1/$FRONT_PORT" || return 1
+    cat "$1" >&3
+    timeout 10 cat <&3 > "$W/raw"
+    exec 3<&-
+}
+
+# parse_raw [METHOD...]: splits $W/raw into answers, one per METHOD
+# given (HEAD answers carry no body); sets N_ANS and the arrays
+# R_STATUS, R_CTYPE, R_CLEN, R_BODY, R_KIND
+parse_raw() {
+    local line st ct cl body i=0 m
+    R_STATUS=() R_CTYPE=() R_CLEN=() R_BODY=() R_KIND=()
+    exec 4<"$W/raw"
+    while IFS= read -r line <&4; do
+        line=${line%$'\r'}
+        case $line in HTTP/1.[01]\ *) ;; *) continue ;; esac
+        st=${line#* }; st=${st%% *}; ct= cl=
+        while IFS= read -r line <&4; do
+            line=${line%$'\r'}
+            [ -z "$line" ] && break
+            case ${line,,} in
+                content-type:*) ct=${line#*: } ;;
+                content-length:*) cl=${line#*: } ;;
+            esac
+        done
+        m=${1:-GET}; [ $# -gt 0 ] && shift
+        body=
+        if [ "$m" != HEAD ] && [ -n "$cl" ] && [ "$cl" -gt 0 ]; then
+            IFS= read -r -N "$cl" body <&4
+        fi
+        R_STATUS+=("$st") R_CTYPE+=("$ct") R_CLEN+=("$cl") R_BODY+=("$body")
+        R_KIND+=("$(kind_of "$st" "$ct" "$cl" "$body" "$([ "$m" = HEAD ] && echo head)")")
+        i=$((i + 1))
+    done
+    exec 4<&-
+    N_ANS=$i
+}
+
+# raw_expect NAME FILE KIND...: one request sent raw, one answer of KIND
+raw_expect() {
+    local name=$1 file=$2 w; shift 2
+    raw "$file"
+    parse_raw GET
+    if [ "$N_ANS" = 1 ]; then
+        for w in "$@"; do
+            if [ "${R_KIND[0]}" = "$w" ]; then
+                if [ "$w" = front ]; then ok "$name: refused by $FRONT (${R_STATUS[0]})"
+                else ok "$name: ${R_STATUS[0]} $w"; fi
+                return
+            fi
+        done
+    fi
+    ko "$name" "got $N_ANS answers: ${R_STATUS[*]:-} ${R_KIND[*]:-}; $(head -c 200 "$W/raw" | tr -d '\0')" \
+       "want: one answer, one of $*"
+}
+
+req_file() { # req_file NAME: $W/NAME.req from the printf format and args
+    local f=$W/$1.req; shift
+    printf "$@" > "$f"
+    echo "$f"
+}
+
+# --- the cases ---------------------------------------------------------
+
+test_long_paths() {
+    local n
+    http "/$(rep 4000 a)"; expect "path of 4 KB" nf
+    for n in 8000 8192 65536; do
+        http "/$(rep "$n" a)"; expect "path of $n bytes" nf front
+    done
+    http "/orders/$(rep 1000 a)/items"; expect "order id of 1000 bytes" uuid
+    http "/orders/$(rep 5000 a)/items"; expect "order id of 5000 bytes (path past 4 KB)" nf uuid
+    http "/orders/$ID$(rep 3000 0)/items"; expect "valid id padded with 3000 zeros" uuid
+    http "/orders/$(rep 70000 a)/items"; expect "order id of 70000 bytes" nf uuid front
+    http "/$(rep 2000 'a/')"; expect "2000 path segments" nf front
+    http "/orders/$(rep 500 '../')$ID/items"; expect "500 dot-dot segments" order nf front
+}
+
+test_percent_encodings() {
+    local hex
+    http "/orders/%7B$ID%7D/items"; expect "braces as %7B %7D" order
+    http "/orders/%7b$ID%7d/items"; expect "braces as %7b %7d" order
+    http "/orders/urn%3Auuid%3A$ID/items"; expect "urn:uuid: with %3A" order
+    hex=$(printf '%s' "$ID" | od -An -v -tx1 | tr -d ' \n' | sed 's/../%&/g')
+    http "/orders/$hex/items"; expect "every byte of the id percent-encoded" order
+    http "/%6Frders/$ID/%69tems"; expect "percent-encoded route letters" order
+    http "/orders/3f6c2a9e%2F81d4-4b7a-a5e2-7c9d0b1e4f28/items"; expect "%2F inside the id" nf uuid front
+    http "/orders/$ID%2Fitems"; expect "%2F before items" nf uuid front
+    http "/orders/$ID%2Fx/items"; expect "%2F then more in the id" nf uuid front
+    http "/orders/$ID%00/items"; expect "%00 after the id" uuid nf front
+    http "/orders/%00/items"; expect "%00 as the id" uuid nf front
+    http "/healthcheck%00"; expect "%00 after /healthcheck" nf front
+    http "/orders/%ZZ$ID/items"; expect "invalid escape %ZZ" uuid front
+    http "/orders/$ID%/items"; expect "lone % in the id" uuid front
+    http "/orders/$ID%4/items"; expect "truncated escape %4" uuid front
+    http "/orders/%257B$ID%257D/items"; expect "double encoding %257B" uuid
+    http "/orders/%25$ID/items"; expect "%25 before the id" uuid
+    http "/orders/$ID%20/items"; expect "%20 after the id" uuid
+    http "/orders/%C3%A9$ID/items"; expect "UTF-8 %C3%A9 in the id" uuid front
+    http "/orders/%C0%AF$ID/items"; expect "overlong UTF-8 %C0%AF" uuid nf front
+    http "/orders/%FF%FE/items"; expect "bytes %FF%FE" uuid front
+    http "/orders/%0D%0AX-Injected:%201/items"; expect "CR LF in the id" uuid front
+    http "/orders/$ID%23/items"; expect "%23 (#) after the id" uuid front
+    http "/orders/$ID%3F/items"; expect "%3F (?) after the id" uuid front
+    http "/orders/+$ID/items"; expect "+ before the id" uuid
+}
+
+test_nul_bytes() {
+    raw_expect "NUL byte in the request line" \
+        "$(req_file nul1 'GET /orders/\0%s/items HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$ID")" \
+        front uuid nf
+    raw_expect "NUL byte in a header value" \
+        "$(req_file nul2 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nX-Nul: a\0b\r\nConnection: close\r\n\r\n')" \
+        front health
+    raw_expect "NUL byte in a header name" \
+        "$(req_file nul3 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nX\0Nul: a\r\nConnection: close\r\n\r\n')" \
+        front health
+    raw_expect "NUL byte in the query" \
+        "$(req_file nul4 'GET /orders/%s/items?a=\0b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$ID")" \
+        front order
+    raw_expect "NUL bytes in a POST body" \
+        "$(req_file nul5 'POST /healthcheck HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\n\0\0\0\0')" \
+        method front
+}
+
+test_queries() {
+    local n
+    for n in 1024 4096; do
+        http "/orders/$ID/items?$(rep "$n" q)"; expect "query of $n bytes" order
+    done
+    for n in 7000 8192 16384 65536; do
+        http "/orders/$ID/items?$(rep "$n" q)"; expect "query of $n bytes" order front
+    done
+    req_file q1m 'GET /orders/%s/items?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' \
+        "$ID" "$(rep 1048576 q)" > /dev/null
+    raw_expect "query of 1 MB" "$W/q1m.req" front order
+    http "/orders/$ID/items?a=%00&b=%ZZ&c=%&d=%FF%C0%AF&e=%2F..%2F"
+    expect "query of bad escapes" order front
+    http "/orders/$ID/items?$(rep 2000 '&')"; expect "query of 2000 empty params" order
+    http "/healthcheck?$(rep 3000 '%41')"; expect "query of 3000 escapes" health
+}
+
+test_headers() {
+    local i args=()
+    for i in $(seq 100); do args+=(-H "X-Hostile-$i: $(rep 20 v)"); done
+    http "${args[@]}" /healthcheck; expect "100 headers" health
+    args=()
+    for i in $(seq 1000); do args+=(-H "X-Hostile-$i: $(rep 20 v)"); done
+    http "${args[@]}" /healthcheck; expect "1000 headers of 35 bytes" health front
+    # 1000 short headers fit in 8 KB: both fronts pass them all on
+    { printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'
+      for i in $(seq 1000); do printf 'h%d:\r\n' "$i"; done
+      printf '\r\n'; } > "$W/h1000.req"
+    raw_expect "1000 short headers" "$W/h1000.req" health front
+    http -H "X-Big: $(rep 7000 b)" /healthcheck; expect "a 7 KB header" health front
+    http -H "X-Big: $(rep 102400 b)" /healthcheck; expect "a 100 KB header" health front
+    http -H "Cookie: $(rep 100000 c)" "/orders/$ID/items"; expect "a 100 KB cookie" order front
+    http -H "Path-Info: /healthcheck" -H "Document-Uri: /healthcheck" -H "Script-Name: /healthcheck" \
+         -H "Request-Uri: /healthcheck" -H "Request-Method: GET" -H "Content-Length: 0" /nope
+    expect "headers named like FastCGI params do not route" nf
+    http -H "Host: $(rep 5000 h)" /healthcheck; expect "a 5 KB Host" health front
+}
+
+test_bodies() {
+    local i pids=() t0 ms bad=0
+    rep 1000000 x > "$W/1mb"
+    http -X POST --data-binary "@$W/1mb" /healthcheck; expect "POST 1 MB to /healthcheck" method
+    http -X POST --data-binary "@$W/1mb" "/orders/$ID/items"; expect "POST 1 MB to items" method
+    http -X POST --data-binary "@$W/1mb" -H "Transfer-Encoding: chunked" "/orders/$ID/items"
+    expect "POST 1 MB chunked to items" method
+    http -X PUT --data-binary "@$W/1mb" "/orders/$UNKNOWN/items"; expect "PUT 1 MB" method
+    rep 1048577 x > "$W/1mib1"
+    http -X POST --data-binary "@$W/1mib1" /healthcheck; expect "POST 1 MiB + 1" method front
+    http -X GET --data-binary "@$W/1mb" "/orders/$ID/items"; expect "GET with a 1 MB body" order front
+    http -X POST -H "Content-Length: 0" /healthcheck; expect "POST without a body" method
+    # eight at once: each answered, and the service keeps answering
+    t0=$(date +%s%N)
+    for i in 1 2 3 4 5 6 7 8; do
+        curl -s -o "$W/p$i" -w '%{http_code}' --max-time 20 --data-binary "@$W/1mb" \
+            "http://127.0.0.1:$FRONT_PORT/orders/$ID/items" > "$W/p$i.status" &
+        pids+=($!)
+    done
+    http /healthcheck; expect "healthcheck during eight 1 MB POSTs" health
+    for i in "${pids[@]}"; do wait "$i"; done
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    for i in 1 2 3 4 5 6 7 8; do
+        [ "$(cat "$W/p$i.status")" = 405 ] && [ "$(cat "$W/p$i")" = "$BAD_METHOD" ] || bad=$((bad + 1))
+    done
+    check "eight 1 MB POSTs at once: all 405" "$bad" 0
+    [ "$ms" -lt 10000 ] && ok "eight 1 MB POSTs: no hang (${ms} ms)" ||
+        ko "eight 1 MB POSTs: no hang" "took ${ms} ms"
+}
+
+test_methods() {
+    local m
+    for m in PATCH OPTIONS DELETE FOO TRACE "$(rep 1000 M)"; do
+        http -X "$m" /healthcheck; expect "method ${m:0:12} on /healthcheck" method front
+        http -X "$m" "/orders/$ID/items"; expect "method ${m:0:12} on items" method front
+    done
+    http -X get /healthcheck; expect "lower-case get" method front
+    http -I /healthcheck
+    check "HEAD /healthcheck: status" "$STATUS" 200
+    check "HEAD /healthcheck: no body" "$BODY" ""
+}
+
+test_http10() {
+    http -0 /healthcheck; expect "HTTP/1.0 healthcheck" health
+    http -0 "/orders/$ID/items"; expect "HTTP/1.0 order" order
+    http -0 "/orders/$UNKNOWN/items"; expect "HTTP/1.0 unknown order" order404
+    raw_expect "HTTP/1.0 without Host" \
+        "$(req_file h10 'GET /healthcheck HTTP/1.0\r\n\r\n')" health
+    raw_expect "HTTP/1.0 keep-alive, one request" \
+        "$(req_file h10ka 'GET /orders/%s/items HTTP/1.0\r\nConnection: close\r\n\r\n' "$ID")" order
+    # HTTP/0.9: nginx answers with the bare body, lighttpd closes
+    raw "$(req_file h09 'GET /healthcheck\r\n')"
+    case "$(tr -d '\0' < "$W/raw")" in
+        "$HEALTH" | "" | HTTP/1.?\ 400*) ok "HTTP/0.9 request: $(head -c 40 "$W/raw" | tr -d '\r\n\0')" ;;
+        *) ko "HTTP/0.9 request" "got: $(head -c 200 "$W/raw")" ;;
+    esac
+    raw_expect "HTTP/2.0 in the request line" \
+        "$(req_file h20 'GET /healthcheck HTTP/2.0\r\nHost: x\r\n\r\n')" front health
+    raw_expect "HTTP/9.9 in the request line" \
+        "$(req_file h99 'GET /healthcheck HTTP/9.9\r\nHost: x\r\n\r\n')" front health
+}
+
+test_pipelined() {
+    local want=(health order nf health method uuid order404 health) got i
+    {
+        printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n'
+        printf 'GET /orders/%s/items HTTP/1.1\r\nHost: x\r\n\r\n' "$ID"
+        printf 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n'
+        printf 'HEAD /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n'
+        printf 'POST /healthcheck HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello'
+        printf 'GET /orders/not-a-uuid/items HTTP/1.1\r\nHost: x\r\n\r\n'
+        printf 'GET /orders/%s/items HTTP/1.1\r\nHost: x\r\n\r\n' "$UNKNOWN"
+        printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    } > "$W/pipe.req"
+    raw "$W/pipe.req"
+    parse_raw GET GET GET HEAD POST GET GET GET
+    got="${R_KIND[*]:-}"
+    check "8 pipelined requests: 8 answers in order" "$got" "${want[*]}"
+    # 50 pipelined, sent in one write
+    : > "$W/pipe50.req"
+    for i in $(seq 49); do printf 'GET /orders/%s/items HTTP/1.1\r\nHost: x\r\n\r\n' "$ID" >> "$W/pipe50.req"; done
+    printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >> "$W/pipe50.req"
+    raw "$W/pipe50.req"
+    parse_raw
+    got=$(printf '%s\n' "${R_KIND[@]:-}" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
+    check "50 pipelined requests: 50 answers" "$got" " 1 health 49 order "
+    # keep-alive with curl: several requests on one connection
+    curl -s --max-time 20 -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}:%{num_connects} ' \
+        "http://127.0.0.1:$FRONT_PORT/healthcheck" "http://127.0.0.1:$FRONT_PORT/orders/$ID/items" \
+        "http://127.0.0.1:$FRONT_PORT/orders/x/items" > "$W/ka"
+    check "3 requests on one kept-alive connection" "$(cat "$W/ka")" "200:1 200:0 422:0 "
+}
+
+# The service is the process started at the beginning, it answers, and
+# nothing went wrong in it.
+svc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+test_survived() {
+    local when=$1
+    if kill -0 "$SVC_PID" 2>/dev/null && [ "$(svc_start_time "$SVC_PID")" = "$SVC_STARTED" ]; then
+        ok "$when: the service is the same process (pid $SVC_PID)"
+    else
+        ko "$when: the service is the same process" "pid $SVC_PID is gone or was replaced"
+    fi
+    http /healthcheck; expect "$when: healthcheck" health
+}
+
+test_clean_log() {
+    local log=$STACK_RUN/service.log
+    if grep -a -n -E 'ERROR|level=error|Sanitizer|runtime error|valgrind|Segmentation|Aborted' "$log" \
+        > "$W/errors"; then
+        ko "service log: no error or sanitizer output" "$(head -n 5 "$W/errors")"
+    else
+        ok "service log: no error or sanitizer output ($(wc -l < "$log") lines)"
+    fi
+}
+
+run_front() {
+    FRONT=$1 FRONT_PORT=$2
+    "stack_$FRONT" "$FRONT_PORT" || { ko "$FRONT starts" "see $STACK_RUN/$FRONT-error.log"; return; }
+    echo "# through $FRONT on :$FRONT_PORT"
+    test_long_paths
+    test_percent_encodings
+    test_nul_bytes
+    test_queries
+    test_headers
+    test_bodies
+    test_methods
+    test_http10
+    test_pipelined
+    test_survived "after $FRONT"
+    stack_stop_front
+}
+
+stack_upstream "$UP_PORT" || exit 1
+stack_service 1 || exit 1
+SVC_PID=$STACK_SVC_PIDS
+SVC_STARTED=$(svc_start_time "$SVC_PID")
+run_front nginx "$NGINX_PORT"
+run_front lighttpd "$LIGHTTPD_PORT"
+test_clean_log
+stopped=0
+stack_stop_service || stopped=$?
+check "SIGTERM: exit status 0" "$stopped" 0
+if out=$(stack_reports); then ok "no sanitizer or valgrind report"; else
+    ko "no sanitizer or valgrind report" "$out"; fi
+echo "hostile: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
