@@ -41,6 +41,16 @@ static const struct config_num config_nums[] = {
      "upstream connections per process", "N"},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,
      "listen backlog with --listen", "N"},
+    {"breaker-window", "API_PEDIDOS_BREAKER_WINDOW", CFG_OFF(breaker_window), 20, 1, 1000,
+     "circuit breaker: the last N upstream calls are weighed", "N"},
+    {"breaker-min-calls", "API_PEDIDOS_BREAKER_MIN_CALLS", CFG_OFF(breaker_min_calls), 10, 1, 1000,
+     "circuit breaker: calls needed before it may open", "N"},
+    {"breaker-threshold", "API_PEDIDOS_BREAKER_THRESHOLD", CFG_OFF(breaker_threshold), 50, 1, 100,
+     "circuit breaker: failure percentage that opens it", "PCT"},
+    {"breaker-open-ms", "API_PEDIDOS_BREAKER_OPEN_MS", CFG_OFF(breaker_open_ms), 30000, 1, 3600000,
+     "circuit breaker: ms it stays open (503) before trials", "MS"},
+    {"breaker-trials", "API_PEDIDOS_BREAKER_TRIALS", CFG_OFF(breaker_trials), 3, 1, 100,
+     "circuit breaker: trial requests that must succeed to close it", "N"},
 };
 
 #define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))
@@ -296,6 +306,11 @@ static enum config_result config_from_argv(struct config *c, int argc, char **ar
 
 static int config_check(const struct config *c, char *err, size_t errlen)
 {
+    if (c->breaker_min_calls > c->breaker_window) {
+        snprintf(err, errlen, "breaker min calls (%ld) is more than its window (%ld)",
+                 c->breaker_min_calls, c->breaker_window);
+        return -1;
+    }
     if (c->call_timeout_ms < c->connect_timeout_ms) {
         snprintf(err, errlen, "call timeout (%ld ms) is shorter than connect timeout (%ld ms)",
                  c->call_timeout_ms, c->connect_timeout_ms);

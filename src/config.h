@@ -29,6 +29,11 @@ struct config {
     long fanout;           /* package calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */
     long backlog;          /* listen backlog with --listen */
+    long breaker_window;   /* circuit breaker: calls remembered */
+    long breaker_min_calls;/* calls needed before it may open */
+    long breaker_threshold;/* failure percentage that opens it */
+    long breaker_open_ms;  /* how long it stays open */
+    long breaker_trials;   /* requests let through half-open */
     int log_level;
 };
 

@@ -34,6 +34,7 @@ struct job {
     size_t answer_len;                 /* bytes of fragments so far */
     struct fetch *fetches;             /* live transfers, owned by loop */
     size_t running;                    /* how many, kept by the loop */
+    int trial;                         /* breaker trial round, or 0 */
     struct job *prev, *next;           /* the loop's list of jobs */
 };
 

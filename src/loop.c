@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "breaker.h"
 #include "clock.h"
 #include "log.h"
 #include "poller.h"
@@ -19,6 +20,7 @@ struct loop {
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
     struct fetch_pool pool;              /* loop thread only */
+    struct breaker breaker;              /* loop thread only */
     pthread_t thread;
     pthread_mutex_t lock;
     struct job *queue_head, *queue_tail; /* guarded by lock */
@@ -68,6 +70,21 @@ static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
     fetch_free(&l->pool, f);
 }
 
+static void loop_log_breaker(const struct loop *l)
+{
+    const struct breaker *b = &l->breaker;
+
+    log_warn("msg=\"circuit breaker %s\" failures=%d calls=%d", breaker_state_name(b->state),
+             b->failures, b->count);
+}
+
+/* One upstream call of j ended (not cancelled): tell the breaker. */
+static void loop_record(struct loop *l, const struct job *j, int failed)
+{
+    if (breaker_record(&l->breaker, failed, j->trial, clock_ms()))
+        loop_log_breaker(l);
+}
+
 /* Ends a job: cancels what it still has in flight, answers r and
  * frees it. The answer is written here: the web server (nginx, lighttpd)
  * reads FastCGI answers at once, so this does not wait on a client. */
@@ -78,6 +95,8 @@ static void loop_finish(struct loop *l, struct job *j, const struct reply *r)
     loop_unlink_job(l, j);
     if (j->req)
         poller_unwatch(l->poller, j->req->fcgx.ipcFd);
+    if (j->trial && breaker_trial_done(&l->breaker, j->trial))
+        loop_log_breaker(l);
     job_reply(j, r);
     job_free(j);
 }
@@ -208,6 +227,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     out = fetch_finish(f, msg->data.result);
     loop_unlink_fetch(j, f);
     curl_multi_remove_handle(l->multi, f->easy);
+    loop_record(l, j, fetch_upstream_fault(f));
     if (out == FETCH_OK)
         loop_on_body(l, j, f);
     else if (out == FETCH_NOT_FOUND)
@@ -232,8 +252,26 @@ static void loop_reap(struct loop *l)
  * the oldest is always the first to expire. */
 static void loop_expire(struct loop *l, uint64_t now)
 {
-    while (l->live_head && l->live_head->deadline_ms <= now)
+    while (l->live_head && l->live_head->deadline_ms <= now) {
+        loop_record(l, l->live_head, 1); /* a timeout, as the breaker sees it */
         loop_fail(l, l->live_head, REPLY_BAD_GATEWAY, "request deadline passed");
+    }
+}
+
+/* The breaker is open: 503 at once, nothing called upstream. */
+static int loop_refuse(struct loop *l, struct job *j)
+{
+    struct reply r = reply_canned(REPLY_UNAVAILABLE);
+    int changed;
+
+    if (breaker_admit(&l->breaker, clock_ms(), &j->trial, &r.retry_after, &changed)) {
+        if (changed)
+            loop_log_breaker(l);
+        return 0;
+    }
+    job_reply(j, &r);
+    job_free(j);
+    return 1;
 }
 
 static int loop_wait_ms(const struct loop *l, uint64_t now)
@@ -259,6 +297,8 @@ static int loop_admit(struct loop *l)
     pthread_mutex_unlock(&l->lock);
     for (; j; j = next) {
         next = j->next;
+        if (loop_refuse(l, j))
+            continue;
         loop_link_job(l, j);
         if (poller_watch(l->poller, j->req->fcgx.ipcFd, j) || loop_add(l, j, -1))
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start the order call");
@@ -316,6 +356,16 @@ static int loop_setup_multi(struct loop *l)
            curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 }
 
+static void loop_breaker_init(struct loop *l)
+{
+    const struct config *c = l->cfg;
+    struct breaker_conf bc = {(int)c->breaker_window, (int)c->breaker_min_calls,
+                              (int)c->breaker_threshold, c->breaker_open_ms,
+                              (int)c->breaker_trials};
+
+    breaker_init(&l->breaker, &bc);
+}
+
 struct loop *loop_start(const struct config *cfg)
 {
     struct loop *l = calloc(1, sizeof(*l));
@@ -325,6 +375,7 @@ struct loop *loop_start(const struct config *cfg)
     l->cfg = cfg;
     l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0;
     fetch_pool_init(&l->pool, (size_t)cfg->max_connections);
+    loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);
     l->headers = loop_headers(cfg);
     if (!l->headers || loop_setup_multi(l))

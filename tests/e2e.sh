@@ -217,6 +217,32 @@ test_client_leaves() {
     check "client leaves: service still answers" "$STATUS" 200
 }
 
+# The circuit breaker, per process: the upstream goes away, failures
+# open it, 503s come back without upstream traffic, the upstream comes
+# back, and after the wait trial requests close it again.
+test_breaker() {
+    local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
+    stack_stop_service
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-window 10 --breaker-min-calls 4 \
+        --breaker-threshold 50 --breaker-open-ms 2000 --breaker-trials 2 || exit 1
+    stack_stop_upstream
+    get "$good"; expect "breaker: upstream down" 502 "$ERR502"
+    for i in $(seq 11); do get "$good"; done
+    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || exit 1
+    reset_stats
+    for i in $(seq 6); do get "$good"; done
+    expect "breaker open" 503 '{"message":"Serviço temporariamente indisponível"}'
+    check "breaker open: Retry-After" "$([ "${RETRY:-0}" -ge 1 ] && [ "$RETRY" -le 2 ] && echo ok)" ok
+    check "breaker open: no upstream call" "$(stat_of requests)" 0
+    sleep 2.2
+    for i in $(seq 6); do get "$good"; done   # trials, then closed
+    expect "breaker closed again" 200 "$(cat "$FX/expected/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28.json")"
+    for word in "circuit breaker open" "circuit breaker half-open" "circuit breaker closed"; do
+        grep -q "$word" "$STACK_RUN/service.log" && ok "breaker logged: $word" ||
+            ko "breaker logged: $word" "not in the service log"
+    done
+}
+
 test_key_never_logged() {
     if grep -q "$STACK_KEY" "$STACK_RUN"/*.log; then
         ko "API key never logged" "found in $(grep -l "$STACK_KEY" "$STACK_RUN"/*.log)"
@@ -276,6 +302,7 @@ test_faults
 test_redirect_not_followed
 test_big_order
 test_client_leaves
+test_breaker
 test_key_never_logged
 test_refused
 test_no_reports

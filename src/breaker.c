@@ -1,0 +1,106 @@
+#include "breaker.h"
+
+#include <string.h>
+
+static void breaker_clear_window(struct breaker *b)
+{
+    memset(b->ring, 0, sizeof(b->ring));
+    b->pos = b->count = b->failures = 0;
+}
+
+static void breaker_open(struct breaker *b, uint64_t now)
+{
+    b->state = BREAKER_OPEN;
+    b->opened_ms = now;
+}
+
+void breaker_init(struct breaker *b, const struct breaker_conf *conf)
+{
+    memset(b, 0, sizeof(*b));
+    b->conf = *conf;
+    b->round = 1; /* trial 0 means "not a trial" */
+    if (b->conf.window > BREAKER_WINDOW_MAX)
+        b->conf.window = BREAKER_WINDOW_MAX;
+    b->state = BREAKER_CLOSED;
+}
+
+/* Adds one outcome to the window, forgetting the oldest when full. */
+static void breaker_push(struct breaker *b, int failed)
+{
+    if (b->count == b->conf.window)
+        b->failures -= b->ring[b->pos];
+    else
+        b->count++;
+    b->ring[b->pos] = failed ? 1 : 0;
+    b->failures += b->ring[b->pos];
+    b->pos = (b->pos + 1) % b->conf.window;
+}
+
+static int breaker_tripped(const struct breaker *b)
+{
+    return b->count >= b->conf.min_calls &&
+           b->failures * 100 >= b->conf.threshold_pct * b->count;
+}
+
+int breaker_admit(struct breaker *b, uint64_t now, int *trial, long *retry_after_s, int *changed)
+{
+    uint64_t waited = now - b->opened_ms;
+
+    *trial = 0;
+    *changed = 0;
+    if (b->state == BREAKER_OPEN && waited >= (uint64_t)b->conf.open_ms) {
+        b->state = BREAKER_HALF_OPEN;
+        b->trials_granted = b->trials_done = 0;
+        b->round++;
+        *changed = 1;
+    }
+    if (b->state == BREAKER_CLOSED)
+        return 1;
+    if (b->state == BREAKER_HALF_OPEN && b->trials_granted < b->conf.trials) {
+        b->trials_granted++;
+        *trial = b->round;
+        return 1;
+    }
+    *retry_after_s = 1;
+    if (b->state == BREAKER_OPEN)
+        *retry_after_s = (long)((b->conf.open_ms - (long)waited + 999) / 1000);
+    if (*retry_after_s < 1)
+        *retry_after_s = 1;
+    return 0;
+}
+
+int breaker_record(struct breaker *b, int failed, int trial, uint64_t now)
+{
+    if (b->state == BREAKER_CLOSED) {
+        breaker_push(b, failed);
+        if (!breaker_tripped(b))
+            return 0;
+        breaker_open(b, now);
+        return 1;
+    }
+    if (b->state == BREAKER_HALF_OPEN && trial == b->round && failed) {
+        breaker_open(b, now);
+        return 1;
+    }
+    return 0; /* open, or calls of requests admitted before it opened */
+}
+
+int breaker_trial_done(struct breaker *b, int trial)
+{
+    if (b->state != BREAKER_HALF_OPEN || trial != b->round)
+        return 0;
+    if (++b->trials_done < b->conf.trials)
+        return 0;
+    b->state = BREAKER_CLOSED;
+    breaker_clear_window(b);
+    return 1;
+}
+
+const char *breaker_state_name(enum breaker_state s)
+{
+    switch (s) {
+    case BREAKER_CLOSED: return "closed";
+    case BREAKER_OPEN: return "open";
+    default: return "half-open";
+    }
+}
