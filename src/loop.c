@@ -151,6 +151,12 @@ static int loop_url(const struct loop *l, const struct job *j, long index, char 
     return n > 0 && n < LOOP_URL_MAX ? 0 : -1;
 }
 
+static void loop_deadline_passed(struct loop *l, struct job *j)
+{
+    loop_record(l, j, 1); /* a timeout, as the breaker sees it */
+    loop_fail(l, j, REPLY_BAD_GATEWAY, "request deadline passed");
+}
+
 /* Starts call `index` of job j (-1: the order). 0, or -1 when it could
  * not start (the caller fails the job). */
 static int loop_add(struct loop *l, struct job *j, long index)
@@ -186,6 +192,10 @@ static int loop_fill(struct loop *l, struct job *j)
 {
     long i;
 
+    if (clock_ms() >= j->deadline_ms && j->next_pkg < j->pkgs.count) {
+        loop_deadline_passed(l, j);
+        return -1;
+    }
     while ((i = job_next_package(j, j->running)) >= 0) {
         if (loop_add(l, j, i)) {
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start an upstream call");
@@ -252,10 +262,8 @@ static void loop_reap(struct loop *l)
  * the oldest is always the first to expire. */
 static void loop_expire(struct loop *l, uint64_t now)
 {
-    while (l->live_head && l->live_head->deadline_ms <= now) {
-        loop_record(l, l->live_head, 1); /* a timeout, as the breaker sees it */
-        loop_fail(l, l->live_head, REPLY_BAD_GATEWAY, "request deadline passed");
-    }
+    while (l->live_head && l->live_head->deadline_ms <= now)
+        loop_deadline_passed(l, l->live_head);
 }
 
 /* The breaker is open: 503 at once, nothing called upstream. */

@@ -123,6 +123,8 @@ int main(int argc, char **argv)
         return 1;
     }
     fd = main_listen_fd(&cfg);
+    if (fd >= 0 && request_limit_io(fd) != 0)
+        log_warn("msg=\"cannot bound reads and writes on the FastCGI socket\"");
     if (fd >= 0) {
         r = main_serve(&cfg, fd, &stops);
         if (cfg.listen && strchr(cfg.listen, '/'))

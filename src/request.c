@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "clock.h"
 
@@ -18,7 +20,15 @@ static void request_drain(struct request *r)
         got = FCGX_GetStr(sink, sizeof(sink), r->fcgx.in);
         total += got > 0 ? got : 0;
     } while (got > 0 && total <= REQUEST_INPUT_MAX);
-    r->input_drained = got == 0;
+}
+
+int request_limit_io(int fd)
+{
+    struct timeval tv = {REQUEST_IO_TIMEOUT_MS / 1000, (REQUEST_IO_TIMEOUT_MS % 1000) * 1000};
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+        return -1;
+    return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 enum request_accept_result request_accept(int listen_fd, struct request **out)
@@ -32,11 +42,13 @@ enum request_accept_result request_accept(int listen_fd, struct request **out)
         FCGX_Accept_r(&r->fcgx) >= 0) {
         atomic_fetch_add(&request_count, 1);
         r->started_ms = clock_ms();
+        request_limit_io(r->fcgx.ipcFd); /* unix sockets do not inherit it */
         request_drain(r);
         *out = r;
         return REQUEST_OK;
     }
-    interrupted = errno == EINTR;
+    /* EAGAIN: accept() itself timed out (SO_RCVTIMEO applies to it too) */
+    interrupted = errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
     FCGX_Free(&r->fcgx, 1);
     free(r);
     return interrupted ? REQUEST_INTERRUPTED : REQUEST_ERROR;
@@ -50,8 +62,7 @@ const char *request_param(const struct request *r, const char *name)
 /* Finishes the FastCGI exchange and frees everything. */
 static void request_close(struct request *r)
 {
-    if (r->input_drained)
-        FCGX_Detach(&r->fcgx); /* nothing left to read: plain close() */
+    FCGX_Detach(&r->fcgx); /* a plain close(), no wait for the peer */
     FCGX_Finish_r(&r->fcgx);
     FCGX_Free(&r->fcgx, 1);
     free(r);

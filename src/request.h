@@ -1,13 +1,15 @@
 /* request: one FastCGI request, from accept to its answer.
  *
  * request_accept() takes the next connection, its params and its input
- * (the body, read to the end or up to a cap). Reading the input at once
- * is what lets request_finish() close the socket without libfcgi's
- * shutdown-and-wait for the web server to hang up (which costs a round
- * trip per request and, for a TCP peer, avoids a reset only when unread
- * input is left behind). The struct request is owned by whoever holds it
- * last; request_finish() and request_drop() free it. Thread-safe for
- * different requests; one request is touched by one thread at a time. */
+ * (the body, read to the end or up to a cap, and thrown away).
+ * request_finish() then closes the socket at once: libfcgi's own close
+ * would shut it down and wait, up to 2 s, for the web server to hang up,
+ * which costs a round trip per request and lets a silent peer stall the
+ * thread that answers. With the input read there is nothing left for a
+ * TCP peer to be reset over (only a body past the cap could be).
+ * The struct request is owned by whoever holds it last; request_finish()
+ * and request_drop() free it. One request is touched by one thread at a
+ * time. */
 #ifndef REQUEST_H
 #define REQUEST_H
 
@@ -16,16 +18,22 @@
 
 #include "reply.h"
 
-#define REQUEST_INPUT_MAX (64 * 1024) /* input read and thrown away */
+#define REQUEST_INPUT_MAX (8 * 1024 * 1024) /* input read and thrown away */
+#define REQUEST_IO_TIMEOUT_MS 1000           /* a stalled peer, per read or write */
 
 struct request {
     FCGX_Request fcgx;
-    int input_drained; /* all input read: the socket may close at once */
     uint64_t started_ms;
 };
 
 enum request_accept_result { REQUEST_OK, REQUEST_INTERRUPTED, REQUEST_ERROR };
 
+/* Bounds every read and write on fd: a web server sends params at once
+ * and reads answers at once; a peer that stalls must not hold the
+ * acceptor or the loop. Set on the listening socket, TCP connections
+ * inherit it while libfcgi reads their params; request_accept() sets it
+ * on every accepted socket (unix sockets inherit nothing). */
+int request_limit_io(int fd);
 /* Blocks for the next request on listen_fd; *out is set on REQUEST_OK. */
 enum request_accept_result request_accept(int listen_fd, struct request **out);
 /* A param copied out of the request (NULL when absent); lives as long

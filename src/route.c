@@ -43,6 +43,8 @@ static long route_copy(const char *s, char *buf, size_t cap)
 
 long route_pick_path(const struct route_params *p, char *buf, size_t cap)
 {
+    if (cap == 0)
+        return -1;
     if (p->path_info && *p->path_info)
         return route_copy(p->path_info, buf, cap);
     if (p->document_uri && *p->document_uri)

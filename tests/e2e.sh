@@ -33,6 +33,7 @@ W=$(mktemp -d /tmp/api-pedidos-e2e.XXXXXX)
 chmod 755 "$W"   # the front's workers must reach the socket inside
 stack_init "$W/run"
 trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
+trap 'exit 1' INT TERM   # so that the EXIT trap stops the stack
 
 # req METHOD PATH: sets STATUS, BODY, CTYPE, CLEN, ALLOW, RETRY (for
 # HEAD, curl -I reads no body: BODY stays empty unless one came)
@@ -68,10 +69,12 @@ expect() {
     check "$name: content-length" "$CLEN" "$(printf '%s' "$want_body" | wc -c)"
 }
 
+die() { echo "FAIL - $*"; echo "e2e ($FRONT): $PASS passed, $((FAIL + 1)) failed"; exit 1; }
+
 start_stack() {
-    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || exit 1
-    stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
-    "stack_$FRONT" "$FRONT_PORT" || exit 1
+    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || die "upstream did not start (port $UP_PORT)"
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not start"
+    "stack_$FRONT" "$FRONT_PORT" || die "$FRONT did not start (port $FRONT_PORT)"
 }
 
 test_simple_routes() {
@@ -224,11 +227,11 @@ test_breaker() {
     local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
     stack_stop_service
     stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-window 10 --breaker-min-calls 4 \
-        --breaker-threshold 50 --breaker-open-ms 2000 --breaker-trials 2 || exit 1
+        --breaker-threshold 50 --breaker-open-ms 2000 --breaker-trials 2 || die "service did not restart"
     stack_stop_upstream
     get "$good"; expect "breaker: upstream down" 502 "$ERR502"
     for i in $(seq 11); do get "$good"; done
-    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || exit 1
+    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || die "upstream did not restart"
     reset_stats
     for i in $(seq 6); do get "$good"; done
     expect "breaker open" 503 '{"message":"Serviço temporariamente indisponível"}'
@@ -251,30 +254,77 @@ test_key_never_logged() {
     fi
 }
 
+# SIGTERM while 100 requests wait on the upstream: every one of them
+# still gets its 200, and the process exits 0. The upstream waits 0.6 s per
+# call here, so that all 100 order calls (and no package call yet) have
+# reached it, i.e. every request was accepted, before the signal.
 test_sigterm_finishes_in_flight() {
-    local i pids=()
-    reset_stats
-    for i in 1 2 3 4 5; do
+    local i n=100 pids=() got=0 stopped=0
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" --delay-ms 600 || die "upstream did not restart"
+    for i in $(seq $n); do
         curl -s -o "$W/t$i" --max-time 20 \
             "http://127.0.0.1:$FRONT_PORT/orders/00000000-0000-4000-8000-000000000003/items" &
         pids+=($!)
     done
-    # all five order calls reached the upstream: all five were accepted
-    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"requests\":[5-9]'"
-    local stopped=0
+    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"requests\":$n,'"
+    check "SIGTERM: $n requests in flight before the signal" "$(stat_of requests)" "$n"
     stack_stop_service || stopped=$?
     for i in "${pids[@]}"; do wait "$i"; done
-    check "SIGTERM: exit status 0" "$stopped" 0
-    for i in 1 2 3 4 5; do
-        check "SIGTERM: request $i in flight still answered" "$(grep -o '"sku":' "$W/t$i" | wc -l)" 3
+    for i in $(seq $n); do
+        [ "$(grep -o '"sku":' "$W/t$i" | wc -l)" = 3 ] && got=$((got + 1))
     done
+    check "SIGTERM: $n requests in flight all answered 200" "$got" "$n"
+    check "SIGTERM: exit status 0" "$stopped" 0
     grep -q 'msg="stopped"' "$STACK_RUN/service.log" && ok "SIGTERM: service stopped cleanly" ||
         ko "SIGTERM: service stopped cleanly" "no 'stopped' line in the log"
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || die "upstream did not restart"
+}
+
+# The limits: in-flight (503 at once), packages per order, the whole-
+# request deadline, and an order of 5000 packages.
+test_limits() {
+    local i codes
+    : > "$W/codes"
+    stack_stop_service
+    stack_service "$PROCS" --max-in-flight 2 --connect-timeout 500 --call-timeout 1000 --request-timeout 1200 \
+        --fanout 1 --max-packages 20 || { ko "limits: service did not start" "$(tail -3 "$STACK_RUN/service.log")"; return; }
+    local pids=()
+    for i in 1 2 3 4 5 6; do
+        curl -s -o /dev/null -w '%{http_code}\n' --max-time 20 \
+            "http://127.0.0.1:$FRONT_PORT/orders/00000f01-0000-4000-8000-000000000005/items" \
+            >> "$W/codes" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    codes=$(sort "$W/codes" | uniq -c | tr -s ' ' | tr '\n' ';')
+    grep -q 503 "$W/codes" && ok "over the in-flight limit: 503 ($codes)" ||
+        ko "over the in-flight limit: 503" "$codes"
+    get /orders/00000000-0000-4000-8000-000000000021/items
+    expect "more packages than --max-packages" 502 "$ERR502"
+    # 12 packages one at a time at 150 ms each: every call is quick, the
+    # whole is past the 1.2 s deadline
+    get /orders/00000000-0000-4000-8000-000000000012/items
+    expect "whole-request deadline" 502 "$ERR502"
+    # the last call's timeout is cut to what is left of the deadline, so
+    # either the call or the deadline check ends it, never later
+    grep -q 'order=00000000-0000-4000-8000-000000000012 .*reason="\(request deadline passed\|Timeout was reached\)"' \
+        "$STACK_RUN/service.log" && ok "deadline logged" || ko "deadline logged" "no such line"
+    stack_stop_service
+    stack_service "$PROCS" --max-packages 5000 || die "service did not restart"
+    get /orders/00000000-0000-4000-8000-000000005000/items
+    check "5000 packages: status" "$STATUS" 200
+    check "5000 packages: items" "$(grep -o '"sku":' "$W/b" | wc -l)" 5000
+    get /orders/00000000-0000-4000-8000-000000005001/items
+    expect "5001 packages, over the maximum" 502 "$ERR502"
+    stack_stop_service
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
 test_refused() {
     stack_stop_service
-    MAGALU_API_URL=http://127.0.0.1:$DEAD_PORT stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
+    MAGALU_API_URL=http://127.0.0.1:$DEAD_PORT stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
     get /orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
     expect "connection refused" 502 "$ERR502"
     stack_stop_service
@@ -292,7 +342,7 @@ start_stack
 # first, while the fake upstream holds no cancelled call of other tests
 test_concurrency
 test_sigterm_finishes_in_flight
-stack_service "$PROCS" "${SVC_FLAGS[@]}" || exit 1
+stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 test_simple_routes
 test_bad_uuids
 test_uuid_forms
@@ -302,6 +352,7 @@ test_faults
 test_redirect_not_followed
 test_big_order
 test_client_leaves
+test_limits
 test_breaker
 test_key_never_logged
 test_refused

@@ -7,7 +7,11 @@
 #
 # Over-long paths and order ids, percent-encodings of every kind, NUL
 # bytes, huge query strings, 100 and 1000 headers, a 100 KB header, 1 MB
-# bodies, weird methods, HTTP/1.0 and 0.9, pipelined requests. The front
+# bodies, weird methods, HTTP/1.0 and 0.9, pipelined requests, clients
+# that leave mid-request. Before the fronts, FastCGI records straight to
+# the service's socket (tests/fcgi-send.pl), as a hostile or broken web
+# server could send them: CVE-2025-23016's lengths, broken framing,
+# management records, huge params, multiplexing. The front
 # may refuse a request itself (its own text/html page: 400, 405, 413,
 # 414, 431, 501); where it does, that is accepted and the point is that
 # the service survives. Every answer that comes from the service must be
@@ -15,6 +19,9 @@
 # and a correct Content-Length. At the end: the same service process
 # (never restarted, never crashed), /healthcheck 200, no error line or
 # sanitizer report in its log, and a clean exit 0 on SIGTERM.
+#
+# HOSTILE_KNOWN=1 also runs the checks of known, unfixed weaknesses (see
+# test_known_issues); by default they print "skip - " lines.
 #
 # Prints one line per check; closes with "hostile: N passed, M failed".
 set -u
@@ -51,6 +58,7 @@ ERR502='{"message":"Falha de comunicação com o servidor remoto"}'
 ERR503='{"message":"Serviço temporariamente indisponível"}'
 
 rep() { head -c "$1" /dev/zero | tr '\0' "$2"; }   # rep N CHAR
+reps() { yes -- "$2" | head -n "$1" | tr -d '\n'; }  # reps N STRING
 
 # --- one answer: STATUS CTYPE CLEN ALLOW BODY -------------------------
 
@@ -75,7 +83,7 @@ kind_of() { # kind_of STATUS CTYPE CLEN BODY [HEAD]
     local s=$1 ct=$2 cl=$3 b=$4 head=${5:-} k=bad
     case "$s:$ct" in
         400:text/html* | 405:text/html* | 413:text/html* | 414:text/html* | \
-        431:text/html* | 501:text/html*) echo front; return ;;
+        431:text/html* | 501:text/html* | 505:text/html*) echo front; return ;;
     esac
     [ -n "$head" ] && b=$HEALTH    # HEAD: no body; only /healthcheck is sent
     case "$s:$b" in
@@ -190,8 +198,8 @@ test_long_paths() {
     http "/orders/$(rep 5000 a)/items"; expect "order id of 5000 bytes (path past 4 KB)" nf uuid
     http "/orders/$ID$(rep 3000 0)/items"; expect "valid id padded with 3000 zeros" uuid
     http "/orders/$(rep 70000 a)/items"; expect "order id of 70000 bytes" nf uuid front
-    http "/$(rep 2000 'a/')"; expect "2000 path segments" nf front
-    http "/orders/$(rep 500 '../')$ID/items"; expect "500 dot-dot segments" order nf front
+    http "/$(reps 2000 a/)"; expect "2000 path segments" nf front
+    http "/orders/$(reps 500 ../)$ID/items"; expect "500 dot-dot segments" order nf front
 }
 
 test_percent_encodings() {
@@ -203,7 +211,9 @@ test_percent_encodings() {
     http "/orders/$hex/items"; expect "every byte of the id percent-encoded" order
     http "/%6Frders/$ID/%69tems"; expect "percent-encoded route letters" order
     http "/orders/3f6c2a9e%2F81d4-4b7a-a5e2-7c9d0b1e4f28/items"; expect "%2F inside the id" nf uuid front
-    http "/orders/$ID%2Fitems"; expect "%2F before items" nf uuid front
+    # the fronts decode %2F and nginx merges slashes: /orders/ID/items
+    http "/orders/$ID%2Fitems"; expect "%2F before items" order nf uuid front
+    http "/orders/$ID%2F/items"; expect "%2F after the id" order nf uuid front
     http "/orders/$ID%2Fx/items"; expect "%2F then more in the id" nf uuid front
     http "/orders/$ID%00/items"; expect "%00 after the id" uuid nf front
     http "/orders/%00/items"; expect "%00 as the id" uuid nf front
@@ -255,7 +265,7 @@ test_queries() {
     http "/orders/$ID/items?a=%00&b=%ZZ&c=%&d=%FF%C0%AF&e=%2F..%2F"
     expect "query of bad escapes" order front
     http "/orders/$ID/items?$(rep 2000 '&')"; expect "query of 2000 empty params" order
-    http "/healthcheck?$(rep 3000 '%41')"; expect "query of 3000 escapes" health
+    http "/healthcheck?$(reps 2000 %41)"; expect "query of 2000 escapes" health
 }
 
 test_headers() {
@@ -265,10 +275,14 @@ test_headers() {
     args=()
     for i in $(seq 1000); do args+=(-H "X-Hostile-$i: $(rep 20 v)"); done
     http "${args[@]}" /healthcheck; expect "1000 headers of 35 bytes" health front
-    # 1000 short headers fit in 8 KB: both fronts pass them all on
-    { printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'
-      for i in $(seq 1000); do printf 'h%d:\r\n' "$i"; done
-      printf '\r\n'; } > "$W/h1000.req"
+    # short ones, so that they fit the fronts' limits: lighttpd passes
+    # 1000 on (nginx refuses more than about 990); both pass 900
+    for i in 900 1000; do
+        { printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'
+          seq "$i" | awk '{ printf "%x:\r\n", $1 }'
+          printf '\r\n'; } > "$W/h$i.req"
+    done
+    raw_expect "900 short headers" "$W/h900.req" health
     raw_expect "1000 short headers" "$W/h1000.req" health front
     http -H "X-Big: $(rep 7000 b)" /healthcheck; expect "a 7 KB header" health front
     http -H "X-Big: $(rep 102400 b)" /healthcheck; expect "a 100 KB header" health front
@@ -317,8 +331,7 @@ test_methods() {
     done
     http -X get /healthcheck; expect "lower-case get" method front
     http -I /healthcheck
-    check "HEAD /healthcheck: status" "$STATUS" 200
-    check "HEAD /healthcheck: no body" "$BODY" ""
+    check "HEAD /healthcheck: status and length" "$STATUS $CLEN" "200 15"
 }
 
 test_http10() {
@@ -327,10 +340,10 @@ test_http10() {
     http -0 "/orders/$UNKNOWN/items"; expect "HTTP/1.0 unknown order" order404
     raw_expect "HTTP/1.0 without Host" \
         "$(req_file h10 'GET /healthcheck HTTP/1.0\r\n\r\n')" health
-    raw_expect "HTTP/1.0 keep-alive, one request" \
+    raw_expect "HTTP/1.0 with Connection: close" \
         "$(req_file h10ka 'GET /orders/%s/items HTTP/1.0\r\nConnection: close\r\n\r\n' "$ID")" order
     # HTTP/0.9: nginx answers with the bare body, lighttpd closes
-    raw "$(req_file h09 'GET /healthcheck\r\n')"
+    raw "$(req_file h09 'GET /healthcheck\r\n\r\n')"
     case "$(tr -d '\0' < "$W/raw")" in
         "$HEALTH" | "" | HTTP/1.?\ 400*) ok "HTTP/0.9 request: $(head -c 40 "$W/raw" | tr -d '\r\n\0')" ;;
         *) ko "HTTP/0.9 request" "got: $(head -c 200 "$W/raw")" ;;
@@ -363,13 +376,133 @@ test_pipelined() {
     printf 'GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >> "$W/pipe50.req"
     raw "$W/pipe50.req"
     parse_raw
-    got=$(printf '%s\n' "${R_KIND[@]:-}" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
-    check "50 pipelined requests: 50 answers" "$got" " 1 health 49 order "
+    got=$(printf '%s\n' "${R_KIND[@]:-}" | sort | uniq -c | awk '{printf "%s %s;", $1, $2}')
+    check "50 pipelined requests: 50 answers" "$got" "1 health;49 order;"
     # keep-alive with curl: several requests on one connection
     curl -s --max-time 20 -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}:%{num_connects} ' \
         "http://127.0.0.1:$FRONT_PORT/healthcheck" "http://127.0.0.1:$FRONT_PORT/orders/$ID/items" \
         "http://127.0.0.1:$FRONT_PORT/orders/x/items" > "$W/ka"
     check "3 requests on one kept-alive connection" "$(cat "$W/ka")" "200:1 200:0 422:0 "
+}
+
+# Clients that give up while their order is in flight (the upstream
+# holds fault 05 for 30 s): the front closes the FastCGI connection; the
+# service must neither crash on the write to it nor stop answering.
+test_client_leaves() {
+    local i
+    for i in 1 2 3 4 5; do
+        curl -s -o /dev/null --max-time 0.3 \
+            "http://127.0.0.1:$FRONT_PORT/orders/00000f01-0000-4000-8000-000000000005/items"
+    done
+    http /healthcheck; expect "healthcheck after 5 clients left mid-request" health
+    http "/orders/$ID/items"; expect "an order after 5 clients left mid-request" order
+}
+
+# fcgi CASE: FastCGI straight to the socket; sets FC to what came back and
+# FC_KIND to "closed", "timeout", or the kind_of() of the answer
+fcgi() {
+    local st ty len body
+    FC=$(perl "$TOP/tests/fcgi-send.pl" "$STACK_SOCK" "$1" 2>&1)
+    case $FC in
+        closed | timeout) FC_KIND=$FC; return ;;
+        status=*) ;;
+        *) FC_KIND="error: $FC"; return ;;
+    esac
+    st=${FC#status=}; st=${st%% *}
+    ty=${FC#* type=}; ty=${ty%% *}
+    len=${FC#* length=}; len=${len%% *}
+    body=${FC#* body=}
+    FC_KIND=$(kind_of "$st" "$ty" "$len" "$body")
+}
+
+# fcgi_expect CASE KIND...: one FastCGI exchange ends in one of KINDs
+fcgi_expect() {
+    local c=$1 w; shift
+    fcgi "$c"
+    for w in "$@"; do
+        [ "$FC_KIND" = "$w" ] && { ok "FastCGI $c: $FC_KIND"; return; }
+    done
+    ko "FastCGI $c" "got:  $FC_KIND: ${FC:0:200}" "want: one of $*"
+}
+
+# Any answer at all must be a SPEC one; "timeout" means the service
+# waited on a connection whose writer had ended: never acceptable.
+ANY="closed health nf method uuid"
+test_fastcgi_direct() {
+    local c
+    echo "# FastCGI records straight to the socket"
+    fcgi_expect health health
+    # CVE-2025-23016: lengths of 0x7fffffff (an unpatched libfcgi writes
+    # past a 0-byte block here; ASan or valgrind in the checked runs)
+    for c in cve_both_max cve_name_max cve_value_max; do fcgi_expect "$c" closed; done
+    for c in long_name_short_data length_cut truncated_header version_2 params_first \
+             short_begin get_values_junk role_99 request_id_0; do
+        fcgi_expect "$c" closed
+    done
+    for c in begin_only no_stdin_end padding_lie abort get_values; do
+        # shellcheck disable=SC2086
+        fcgi_expect "$c" $ANY
+    done
+    # (unknown_type, a management record of an unknown type, is answered
+    # but leaks in libfcgi: see test_known_issues)
+    fcgi_expect no_params nf
+    fcgi_expect no_method method
+    fcgi_expect big_stdin method
+    fcgi_expect long_path_info nf
+    for c in role_authorizer empty_name nul_in_param big_param many_params multiplexed; do
+        fcgi_expect "$c" health
+    done
+    fcgi_expect health health
+    if kill -0 "$SVC_PID" 2>/dev/null && [ "$(svc_start_time "$SVC_PID")" = "$SVC_STARTED" ]; then
+        ok "after the FastCGI records: the service is the same process"
+    else
+        ko "after the FastCGI records: the service is the same process" "pid $SVC_PID is gone"
+    fi
+}
+
+# Known weaknesses, not fixed yet: run with HOSTILE_KNOWN=1, on a fresh
+# service started for them (the second one kills it).
+test_known_issues() {
+    local t0 ms
+    if [ -z "${HOSTILE_KNOWN:-}" ]; then
+        echo "skip - known: one stalled FastCGI connection holds up every other request"
+        echo "skip - known: FastCGI param lengths summing past 2 GiB abort the process (libfcgi)"
+        echo "skip - known: each FastCGI management record of an unknown type leaks 48 bytes (libfcgi)"
+        return
+    fi
+    echo "# known weaknesses"
+    stack_service 1 "${SVC_FLAGS[@]}" || return
+    # libfcgi's ProcessManagementRecord() allocates a Params block that
+    # it frees for FCGI_GET_VALUES only: 20000 connections with one
+    # unknown record each leak ~1 MB (48 bytes each)
+    local rss0 rss1
+    fcgi unknown_type
+    case $FC in *records=11*) ok "known: unknown record type answered FCGI_UNKNOWN_TYPE" ;;
+                *) ko "known: unknown record type" "got: $FC" "want: an FCGI_UNKNOWN_TYPE record" ;; esac
+    FCGI_SEND_REPEAT=2000 fcgi unknown_type   # warm up the allocator
+    rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$STACK_SVC_PIDS/status")
+    FCGI_SEND_REPEAT=20000 fcgi unknown_type
+    rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$STACK_SVC_PIDS/status")
+    [ $((rss1 - rss0)) -lt 256 ] && ok "known: 20000 unknown records: RSS +$((rss1 - rss0)) kB" ||
+        ko "known: 20000 unknown management records leak" "RSS grew by $((rss1 - rss0)) kB"
+    # the acceptor reads params and input before it routes: a web server
+    # that stalls mid-request (request buffering off) holds it up
+    perl "$TOP/tests/fcgi-send.pl" "$STACK_SOCK" stdin_open 3 > /dev/null &
+    sleep 0.3
+    t0=$(date +%s%N)
+    fcgi health
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    wait $!
+    [ "$ms" -lt 1000 ] && ok "known: healthcheck beside a stalled connection (${ms} ms)" ||
+        ko "known: healthcheck beside a stalled connection" "took ${ms} ms: the acceptor waited for it"
+    # libfcgi 2.4.2-2+deb12u1 refuses a length of exactly 0x7fffffff only:
+    # 0x40000000 + 0x40000000 + 2 is negative as an int, malloc() fails
+    # and libfcgi's own Malloc() assert()s: abort()
+    fcgi cve_sum_2g
+    sleep 0.3
+    if kill -0 "$STACK_SVC_PIDS" 2>/dev/null; then ok "known: lengths 0x40000000 + 0x40000000: survived"
+    else ko "known: lengths 0x40000000 + 0x40000000" "the service died: $(tail -n 1 "$STACK_RUN/service.log")"; fi
+    stack_stop_service
 }
 
 # The service is the process started at the beginning, it answers, and
@@ -408,14 +541,18 @@ run_front() {
     test_methods
     test_http10
     test_pipelined
+    test_client_leaves
     test_survived "after $FRONT"
     stack_stop_front
 }
 
+# a short deadline: the requests of clients that left end soon
+SVC_FLAGS=(--request-timeout 3000)
 stack_upstream "$UP_PORT" || exit 1
-stack_service 1 || exit 1
+stack_service 1 "${SVC_FLAGS[@]}" || exit 1
 SVC_PID=$STACK_SVC_PIDS
 SVC_STARTED=$(svc_start_time "$SVC_PID")
+test_fastcgi_direct
 run_front nginx "$NGINX_PORT"
 run_front lighttpd "$LIGHTTPD_PORT"
 test_clean_log
@@ -424,5 +561,6 @@ stack_stop_service || stopped=$?
 check "SIGTERM: exit status 0" "$stopped" 0
 if out=$(stack_reports); then ok "no sanitizer or valgrind report"; else
     ko "no sanitizer or valgrind report" "$out"; fi
+test_known_issues
 echo "hostile: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -74,7 +74,8 @@ stack_service() {
     local n=$1; shift
     local cmd=("$BUILD/src/api-pedidos" "$@")
     if [ -n "${STACK_VALGRIND:-}" ]; then
-        cmd=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
+        # a full path: spawn-fcgi -n uses execv, which does not search PATH
+        cmd=("$(command -v valgrind)" --quiet --leak-check=full --show-leak-kinds=definite,indirect
              --errors-for-leak-kinds=definite,indirect --error-exitcode=99
              --log-file="$STACK_RUN/valgrind.%p" "${cmd[@]}")
     fi

@@ -1,0 +1,150 @@
+#!/usr/bin/perl
+# tests/fcgi-send.pl SOCKET CASE: talks FastCGI straight to api-pedidos'
+# socket, as a hostile web server could, and prints one line about what
+# came back (used by tests/hostile.sh):
+#
+#   status=NNN type=CONTENT-TYPE length=CONTENT-LENGTH end=PROTOCOL-STATUS
+#       records=T,T,... body=BODY     (one line; T: the record types seen)
+#   closed            the service closed without a record
+#   timeout           nothing within 5 s (the connection is left)
+#
+# CASE picks the bytes sent (see %cases below); after them the write side
+# is shut down, so that a service waiting for more sees the end. With
+# HOLD (seconds), it is not: the connection stays open and silent that
+# long, as a stalled web server's would, then closes ("held").
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+use IO::Select;
+
+my ($path, $case, $hold) = @ARGV;
+die "usage: fcgi-send.pl SOCKET CASE [HOLD]\n" unless defined $case;
+
+# FastCGI record: version, type, request id, content length, padding
+sub rec {
+    my ($type, $id, $content, $version) = @_;
+    my $out = '';
+    $content = '' unless defined $content;
+    do {
+        my $part = substr($content, 0, 65535, '');
+        my $pad = (8 - length($part) % 8) % 8;
+        $out .= pack('CCnnCC', $version // 1, $type, $id, length($part), $pad, 0)
+              . $part . ("\0" x $pad);
+    } while (length $content);
+    return $out;
+}
+sub len { my $n = shift; return $n < 128 ? pack('C', $n) : pack('N', $n | 0x80000000); }
+sub nv { my ($n, $v) = @_; return len(length $n) . len(length $v) . $n . $v; }
+sub begin { my ($id, $role, $flags) = @_; return rec(1, $id // 1, pack('nCx5', $role // 1, $flags // 0)); }
+sub params { my $id = shift; my $c = join('', map { nv(@$_) } @_); return rec(4, $id, $c) . rec(4, $id, ''); }
+sub stdin { my ($id, $body) = @_; return (length $body ? rec(5, $id, $body) : '') . rec(5, $id, ''); }
+sub get { my ($path, @more) = @_;
+          return begin(1) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', $path], @more) . stdin(1, ''); }
+
+my %cases = (
+    # a well-formed request, to compare with
+    health => sub { get('/healthcheck') },
+    # CVE-2025-23016: name and value lengths of 0x7fffffff; nameLen +
+    # valueLen + 2 wraps to 0 in an unpatched libfcgi, then 64 bytes are
+    # written into the 0-byte block
+    cve_both_max => sub { begin(1) . rec(4, 1, "\xff\xff\xff\xff\xff\xff\xff\xff" . ('A' x 64)) },
+    cve_name_max => sub { begin(1) . rec(4, 1, "\xff\xff\xff\xff\x03" . ('A' x 64)) },
+    cve_value_max => sub { begin(1) . rec(4, 1, "\x03\xff\xff\xff\xff" . ('A' x 64)) },
+    cve_sum_2g => sub { begin(1) . rec(4, 1, "\xc0\x00\x00\x00\xc0\x00\x00\x00" . ('A' x 64)) },
+    # lengths that are valid but far past what is sent
+    long_name_short_data => sub { begin(1) . rec(4, 1, "\x80\x10\x00\x00\x01" . ('A' x 64)) },
+    length_cut => sub { begin(1) . rec(4, 1, "\x80\x10") },
+    # broken framing
+    truncated_header => sub { "\x01\x01\x00" },
+    version_2 => sub { rec(1, 1, pack('nCx5', 1, 0), 2) . params(1, ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    params_first => sub { params(1, ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    begin_only => sub { begin(1) },
+    stdin_open => sub { begin(1) . params(1, ['REQUEST_METHOD', 'POST'], ['PATH_INFO', '/healthcheck'])
+                        . rec(5, 1, 'abc') },
+    no_stdin_end => sub { begin(1) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) },
+    short_begin => sub { rec(1, 1, "\x00\x01") . params(1, ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    padding_lie => sub { pack('CCnnCC', 1, 1, 1, 8, 255, 0) . pack('nCx5', 1, 0) },
+    # management records (request id 0)
+    get_values => sub { rec(9, 0, nv('FCGI_MAX_CONNS', '') . nv('FCGI_MAX_REQS', '') . nv('FCGI_MPXS_CONNS', '')) },
+    get_values_junk => sub { rec(9, 0, "\xff\xff\xff\xff\xff\xff\xff\xff") },
+    unknown_type => sub { rec(42, 0, 'x' x 8) },
+    # odd but well-framed requests
+    role_authorizer => sub { begin(1, 2) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    role_99 => sub { begin(1, 99) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    no_params => sub { begin(1) . rec(4, 1, '') . stdin(1, '') },
+    no_method => sub { begin(1) . params(1, ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    empty_name => sub { get('/healthcheck', ['', 'x'], ['=', '='], ['X', '']) },
+    nul_in_param => sub { get("/healthcheck\0/x") },
+    big_param => sub { get('/healthcheck', ['HTTP_X_BIG', 'b' x 1048576]) },
+    long_path_info => sub { get('/' . ('a' x 102400)) },
+    many_params => sub { get('/healthcheck', map { ["HTTP_X_$_", 'v'] } 1 .. 10000) },
+    big_stdin => sub { begin(1) . params(1, ['REQUEST_METHOD', 'POST'], ['PATH_INFO', '/healthcheck'])
+                       . stdin(1, 'x' x 204800) },
+    multiplexed => sub { begin(1) . begin(2) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
+                         . stdin(1, '') },
+    abort => sub { begin(1) . rec(2, 1, '') },
+    request_id_0 => sub { begin(0) . params(0, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(0, '') },
+);
+die "unknown case $case\n" unless $cases{$case};
+
+$SIG{PIPE} = 'IGNORE';
+my $bytes = $cases{$case}->();
+# FCGI_SEND_REPEAT=N: N connections one after the other, the same bytes
+# on each; what is printed is about the last one
+for (2 .. ($ENV{FCGI_SEND_REPEAT} // 1)) {
+    my $r = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path) or die "connect $path: $!\n";
+    print $r $bytes;
+    $r->flush;
+    shutdown($r, 1);
+    1 while sysread($r, my $junk, 65536);
+    close $r;
+}
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path) or die "connect $path: $!\n";
+if (defined $hold) {
+    print $s $bytes;
+    $s->flush;
+    sleep $hold;
+    close $s;
+    print "held\n";
+    exit 0;
+}
+my $sel = IO::Select->new($s);
+my $in = '';
+my $off = 0;
+# write and read at once: the service may answer (or close) before it
+# has read everything
+$s->blocking(0);
+my $deadline = time + 5;
+my ($eof, $wdone) = (0, 0);
+while (!$eof && time < $deadline) {
+    my ($r, $w) = IO::Select->select($sel, $wdone ? undef : $sel, undef, 0.5);
+    if ($w && @$w && !$wdone) {
+        my $n = syswrite($s, $bytes, 65536, $off);
+        if (defined $n) { $off += $n; }
+        if (!defined $n || $off >= length $bytes) { $wdone = 1; shutdown($s, 1); }
+    }
+    if ($r && @$r) {
+        my $n = sysread($s, my $buf, 65536);
+        if (!defined $n || $n == 0) { $eof = 1; } else { $in .= $buf; }
+    }
+}
+if (!length $in) { print $eof ? "closed\n" : "timeout\n"; exit 0; }
+
+my (@types, $out, $end);
+$out = '';
+while (length($in) >= 8) {
+    my ($v, $t, $id, $len, $pad) = unpack('CCnnC', $in);
+    last if length($in) < 8 + $len + $pad;
+    my $c = substr($in, 8, $len);
+    substr($in, 0, 8 + $len + $pad, '');
+    push @types, $t;
+    $out .= $c if $t == 6;
+    $end = unpack('x4C', $c) if $t == 3 && $len >= 5;
+}
+my ($head, $body) = split(/\r\n\r\n/, $out, 2);
+$head //= '';
+my ($status) = $head =~ /^Status: (\d+)/m;
+my ($type) = $head =~ /^Content-Type: ([^\r\n]*)/m;
+my ($clen) = $head =~ /^Content-Length: (\d+)/m;
+printf "status=%s type=%s length=%s end=%s records=%s body=%s\n", $status // '-', $type // '-',
+       $clen // '-', $end // '-', join(',', @types), $body // '';
