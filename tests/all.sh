@@ -7,11 +7,13 @@
 #    suites behind nginx and lighttpd (real spawn-fcgi, real upstream);
 # 4. make check-asan: all of it again under ASan + UBSan;
 # 5. make check-valgrind: the nginx end-to-end suite with every
-#    api-pedidos process under valgrind.
-set -eu
+#    api-pedidos process under valgrind;
+# 6. make fuzz-smoke: each libFuzzer target for 10 s.
+# Closes with one line: "all: N passed, M failed" (every check counted).
+set -eu -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-"$TOP/deploy/deps.sh" valgrind
+"$TOP/deploy/deps.sh" valgrind clang libclang-rt-14-dev
 
 step() { printf '\n=== %s\n' "$*"; }
 show_failures() {
@@ -29,12 +31,22 @@ make clean >/dev/null
 make -j"$(nproc)" CFLAGS="-O2 -g -Werror"
 
 step "make check"
-make -j"$(nproc)" check || show_failures
+make -j"$(nproc)" check CFLAGS="-O2 -g -Werror" || show_failures
+cat tests/*.log > check.out
 
 step "make check-asan"
-make -j"$(nproc)" check-asan || show_failures
+make -j"$(nproc)" check-asan || { cat check-asan.out; false; }
 
 step "make check-valgrind"
-make check-valgrind
+make check-valgrind | tee check-valgrind.out
 
-step "all tests passed"
+step "make fuzz-smoke"
+make fuzz-smoke | tee fuzz-smoke.out
+
+# Every suite's closing line ("...: N passed, M failed" of the shell
+# suites, "Checks: N, Failures: F, Errors: E" of Check) added up.
+step "summary"
+awk '/: [0-9]+ passed, [0-9]+ failed/ {p += $(NF-3); f += $(NF-1)}
+     /Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
+         gsub(",", ""); p += $3 - $5 - $7; f += $5 + $7 }
+     END {print "all: " p " passed, " f " failed"}' check.out check-asan.out check-valgrind.out
