@@ -56,7 +56,8 @@ static struct fetch *fetch_create(const char *url, const struct fetch_opts *o)
     return f;
 }
 
-/* A pooled transfer keeps every option; only these change per call. */
+/* A pooled transfer keeps every option; only these change per call
+ * (the headers carry the request's id). */
 static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const struct fetch_opts *o)
 {
     struct fetch *f = p->idle;
@@ -64,6 +65,7 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
     p->idle = f->next;
     p->count--;
     if (curl_easy_setopt(f->easy, CURLOPT_URL, url) ||
+        curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, o->headers) ||
         curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms)) {
         fetch_destroy(f);
         return NULL;

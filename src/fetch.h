@@ -9,7 +9,7 @@
  * Why a pool: making a curl easy handle costs a dozen allocations and
  * setting every option again; a finished transfer keeps its handle, its
  * options and its body buffer, and the next call only sets its URL and
- * timeout. The pool is used by one thread. */
+ * timeout and headers. The pool is used by one thread. */
 #ifndef FETCH_H
 #define FETCH_H
 
@@ -24,7 +24,7 @@ enum fetch_outcome {
 };
 
 struct fetch_opts {
-    const struct curl_slist *headers; /* shared, outlives every fetch */
+    const struct curl_slist *headers; /* outlives the fetch */
     long connect_timeout_ms;
     long timeout_ms;
     long max_body;
@@ -55,7 +55,8 @@ void fetch_pool_init(struct fetch_pool *p, size_t max);
 void fetch_pool_clear(struct fetch_pool *p);
 
 /* A ready-to-add transfer for url, from the pool when it has one; NULL
- * when out of memory. o must be the same for every call on one pool. */
+ * when out of memory. o may differ from call to call on one pool only in
+ * headers and timeout_ms. */
 struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
                         void *owner, long index);
 /* Records how a finished transfer ended and classifies it. */

@@ -163,7 +163,7 @@ static int loop_add(struct loop *l, struct job *j, long index)
 {
     char url[LOOP_URL_MAX];
     uint64_t now = clock_ms();
-    struct fetch_opts o = {l->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
+    struct fetch_opts o = {&j->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
                            l->cfg->max_body, l->pipewait};
     struct fetch *f;
 
@@ -183,6 +183,7 @@ static int loop_add(struct loop *l, struct job *j, long index)
         j->fetches->prev = f;
     j->fetches = f;
     j->running++;
+    j->req->upstream_calls++;
     return 0;
 }
 
@@ -266,6 +267,15 @@ static void loop_expire(struct loop *l, uint64_t now)
         loop_deadline_passed(l, l->live_head);
 }
 
+/* Every call of j carries its request id ahead of the shared headers:
+ * one list node in the job, no allocation. */
+static void loop_job_headers(struct loop *l, struct job *j)
+{
+    snprintf(j->id_header, sizeof(j->id_header), "X-Request-Id: %s", j->req->id);
+    j->headers.data = j->id_header;
+    j->headers.next = l->headers;
+}
+
 /* The breaker is open: 503 at once, nothing called upstream. */
 static int loop_refuse(struct loop *l, struct job *j)
 {
@@ -307,6 +317,7 @@ static int loop_admit(struct loop *l)
         next = j->next;
         if (loop_refuse(l, j))
             continue;
+        loop_job_headers(l, j);
         loop_link_job(l, j);
         if (poller_watch(l->poller, j->req->fcgx.ipcFd, j) || loop_add(l, j, -1))
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start the order call");

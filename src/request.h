@@ -21,9 +21,14 @@
 #define REQUEST_INPUT_MAX (8 * 1024 * 1024) /* input read and thrown away */
 #define REQUEST_IO_TIMEOUT_MS 1000           /* a stalled peer, per read or write */
 
+#define REQUEST_ID_MAX 64
+
 struct request {
     FCGX_Request fcgx;
     uint64_t started_ms;
+    const char *route;                /* for the log line; static string */
+    int upstream_calls;               /* made for this request */
+    char id[REQUEST_ID_MAX + 1];      /* request id: the web server's, or ours */
 };
 
 enum request_accept_result { REQUEST_OK, REQUEST_INTERRUPTED, REQUEST_ERROR };
@@ -39,10 +44,11 @@ enum request_accept_result request_accept(int listen_fd, struct request **out);
 /* A param copied out of the request (NULL when absent); lives as long
  * as the request. */
 const char *request_param(const struct request *r, const char *name);
-/* Writes the answer, finishes and frees the request. Returns 0, or -1
- * when the web server was gone (the request is freed all the same). */
+/* Writes the answer, finishes and frees the request, and logs one line
+ * for it (route, status, ms, upstream calls, request id). Returns 0, or
+ * -1 when the web server was gone (the request is freed all the same). */
 int request_finish(struct request *r, const struct reply *reply);
-/* Frees a request that gets no answer (its client left). */
+/* Frees a request that gets no answer (its client left), and logs it. */
 void request_drop(struct request *r);
 /* Requests accepted and not yet finished or dropped, in this process. */
 long request_in_flight(void);

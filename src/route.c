@@ -103,3 +103,14 @@ void route_match(const char *method, const char *path, struct route *out)
     else
         out->kind = ROUTE_BAD_UUID;
 }
+
+const char *route_name(enum route_kind kind)
+{
+    switch (kind) {
+    case ROUTE_HEALTH: return "healthcheck";
+    case ROUTE_ITEMS: return "items";
+    case ROUTE_BAD_METHOD: return "method_not_allowed";
+    case ROUTE_BAD_UUID: return "invalid_uuid";
+    default: return "not_found";
+    }
+}

@@ -39,6 +39,9 @@ struct route_params {
  * no path, it does not fit, or it decodes to a NUL byte. */
 long route_pick_path(const struct route_params *p, char *buf, size_t cap);
 
+/* A short name for logs and metrics ("items", "healthcheck", ...). */
+const char *route_name(enum route_kind kind);
+
 /* Matches method and decoded path; fills *out. A NULL path (see
  * route_pick_path failing) is ROUTE_NOT_FOUND. */
 void route_match(const char *method, const char *path, struct route *out);

@@ -67,6 +67,7 @@ static void server_dispatch(const struct server *s, struct request *req)
     struct route rt;
 
     server_route(req, &rt);
+    req->route = route_name(rt.kind);
     if (rt.kind == ROUTE_ITEMS)
         server_start_job(s, req, rt.order_id);
     else

@@ -246,6 +246,29 @@ test_breaker() {
     done
 }
 
+# One log line per request, and the request id: the client's
+# X-Request-Id, else nginx's $request_id, else one of the service's own,
+# sent upstream as X-Request-Id.
+test_request_log() {
+    local id=e2e-$$-abc line
+    curl -s -o /dev/null -H "X-Request-Id: $id" \
+        "http://127.0.0.1:$FRONT_PORT/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items"
+    check "request id sent upstream" "$(stats | sed -n 's/.*"last_request_id":"\([^"]*\)".*/\1/p')" "$id"
+    stack_wait grep -q "request_id=$id" "$STACK_RUN/service.log"
+    line=$(grep "request_id=$id" "$STACK_RUN/service.log" | head -n1)
+    case $line in
+        *"msg=request route=items status=200 "*"upstream_calls=3 request_id=$id"*) ok "request log line: $line" ;;
+        *) ko "request log line" "got: $line" ;;
+    esac
+    curl -s -o /dev/null -H 'X-Request-Id: bad id"with quotes' "http://127.0.0.1:$FRONT_PORT/nope"
+    stack_wait grep -q 'route=not_found status=404' "$STACK_RUN/service.log"
+    grep -q 'with quotes' "$STACK_RUN/service.log" && ko "a bad request id is not logged" "found" ||
+        ok "a bad request id is not logged"
+    curl -s -o /dev/null "http://127.0.0.1:$FRONT_PORT/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items"
+    check "an id is always sent upstream" \
+        "$(stats | sed -n 's/.*"last_request_id":"\([0-9a-f]\{16,32\}\)".*/ok/p')" ok
+}
+
 test_key_never_logged() {
     if grep -q "$STACK_KEY" "$STACK_RUN"/*.log; then
         ko "API key never logged" "found in $(grep -l "$STACK_KEY" "$STACK_RUN"/*.log)"
@@ -255,19 +278,22 @@ test_key_never_logged() {
 }
 
 # SIGTERM while 100 requests wait on the upstream: every one of them
-# still gets its 200, and the process exits 0. The upstream waits 0.6 s per
-# call here, so that all 100 order calls (and no package call yet) have
-# reached it, i.e. every request was accepted, before the signal.
+# still gets its 200, and the process exits 0. The upstream waits 1.5 s
+# per call here, so that all 100 order calls (and no package call yet)
+# have reached it, i.e. every request was accepted, before the signal.
 test_sigterm_finishes_in_flight() {
     local i n=100 pids=() got=0 stopped=0
+    stack_stop_service
+    stack_service "$PROCS" --call-timeout 4000 --request-timeout 9000 || die "service did not restart"
     stack_stop_upstream
-    stack_upstream "$UP_PORT" --delay-ms 600 || die "upstream did not restart"
+    stack_upstream "$UP_PORT" --delay-ms 1500 || die "upstream did not restart"
     for i in $(seq $n); do
         curl -s -o "$W/t$i" --max-time 20 \
             "http://127.0.0.1:$FRONT_PORT/orders/00000000-0000-4000-8000-000000000003/items" &
         pids+=($!)
     done
-    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"requests\":$n,'"
+    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"requests\":$n,'" ||
+        echo "$(stats)"
     check "SIGTERM: $n requests in flight before the signal" "$(stat_of requests)" "$n"
     stack_stop_service || stopped=$?
     for i in "${pids[@]}"; do wait "$i"; done
@@ -354,6 +380,7 @@ test_big_order
 test_client_leaves
 test_limits
 test_breaker
+test_request_log
 test_key_never_logged
 test_refused
 test_no_reports

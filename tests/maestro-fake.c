@@ -6,7 +6,8 @@
  * 403 {"detail":"Forbidden"}; anything else under /maestro: 404 not-found):
  *   /maestro/v1/orders/{order}                       FIXTURES/orders/{order}.json
  *   /maestro/v1/orders/{order}/packages/{pkg}/items  FIXTURES/items/{order}/{pkg}.json
- *   /_stats  {"requests","in_flight","max_in_flight","connections","aborted"}
+ *   /_stats  {"requests","in_flight","max_in_flight","connections","aborted",
+ *             "last_request_id"} (the X-Request-Id of the last /maestro call)
  *   /_reset  zeroes the counters (max_in_flight := in_flight), {"ok":true}
  * {order} and {pkg} only match lower-case 8-4-4-4-12 UUIDs.  Fixture files
  * are read once at start; request input never reaches a file name.
@@ -62,6 +63,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -931,6 +933,21 @@ static void timer_stop(void)
 
 static atomic_ullong st_requests, st_connections, st_aborted;
 static atomic_llong st_in_flight, st_max_in_flight;
+static pthread_mutex_t st_id_lock = PTHREAD_MUTEX_INITIALIZER;
+static char st_last_id[72]; /* guarded by st_id_lock; only [A-Za-z0-9._:-] kept */
+
+static void remember_request_id(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    size_t i, n = 0;
+
+    pthread_mutex_lock(&st_id_lock);
+    for (i = 0; v && v[i] && n + 1 < sizeof st_last_id; i++)
+        if (isalnum((unsigned char)v[i]) || strchr("-_.:", v[i]))
+            st_last_id[n++] = v[i];
+    st_last_id[n] = '\0';
+    pthread_mutex_unlock(&st_id_lock);
+}
 
 static void count_arrival(void)
 {
@@ -943,13 +960,17 @@ static void count_arrival(void)
 
 static struct MHD_Response *stats_response(void)
 {
-    char buf[256];
-    int n = snprintf(buf, sizeof buf,
-                     "{\"requests\":%llu,\"in_flight\":%lld,\"max_in_flight\":%lld,"
-                     "\"connections\":%llu,\"aborted\":%llu}",
-                     atomic_load(&st_requests), atomic_load(&st_in_flight),
-                     atomic_load(&st_max_in_flight), atomic_load(&st_connections),
-                     atomic_load(&st_aborted));
+    char buf[384];
+    int n;
+
+    pthread_mutex_lock(&st_id_lock);
+    n = snprintf(buf, sizeof buf,
+                 "{\"requests\":%llu,\"in_flight\":%lld,\"max_in_flight\":%lld,"
+                 "\"connections\":%llu,\"aborted\":%llu,\"last_request_id\":\"%s\"}",
+                 atomic_load(&st_requests), atomic_load(&st_in_flight),
+                 atomic_load(&st_max_in_flight), atomic_load(&st_connections),
+                 atomic_load(&st_aborted), st_last_id);
+    pthread_mutex_unlock(&st_id_lock);
     if (n < 0 || (size_t)n >= sizeof buf)
         return NULL;
     return with_type(MHD_create_response_from_buffer((size_t)n, buf,
@@ -1124,6 +1145,7 @@ static void decide(struct MHD_Connection *c, const char *url, const char *method
                    struct plan *p)
 {
     p->delay_ms = cfg.delay_ms;
+    remember_request_id(c);
     if (!header_is(c, "X-Api-Key", cfg.api_key) || !header_is(c, "X-Tenant-Id", cfg.tenant))
         use_canned(p, &k_forbidden);
     else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
