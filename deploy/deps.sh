@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential autoconf automake pkg-config ca-certificates curl
 libfcgi-dev libcurl4-openssl-dev libcjson-dev check libmicrohttpd-dev
-spawn-fcgi nginx lighttpd $*"
+spawn-fcgi nginx lighttpd
+golang-go golang-github-getkin-kin-openapi-dev python3-jsonschema openapi-specification $*"
 
 missing=""
 for p in $PKGS; do

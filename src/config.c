@@ -51,6 +51,8 @@ static const struct config_num config_nums[] = {
      "circuit breaker: ms it stays open (503) before trials", "MS"},
     {"breaker-trials", "API_PEDIDOS_BREAKER_TRIALS", CFG_OFF(breaker_trials), 3, 1, 100,
      "circuit breaker: trial requests that must succeed to close it", "N"},
+    {"metrics", "API_PEDIDOS_METRICS", CFG_OFF(metrics), 0, 0, 1,
+     "1 answers GET /metrics (Prometheus); keep it to internal addresses", "0|1"},
 };
 
 #define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))

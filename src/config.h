@@ -34,6 +34,7 @@ struct config {
     long breaker_threshold;/* failure percentage that opens it */
     long breaker_open_ms;  /* how long it stays open */
     long breaker_trials;   /* requests let through half-open */
+    long metrics;          /* 1: answer GET /metrics */
     int log_level;
 };
 

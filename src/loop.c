@@ -8,6 +8,7 @@
 #include "breaker.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "poller.h"
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
@@ -74,8 +75,33 @@ static void loop_log_breaker(const struct loop *l)
 {
     const struct breaker *b = &l->breaker;
 
+    metrics_breaker_state((int)b->state);
     log_warn("msg=\"circuit breaker %s\" failures=%d calls=%d", breaker_state_name(b->state),
              b->failures, b->count);
+}
+
+/* What kind of end a finished call had, as metrics count it. */
+static enum metrics_upstream loop_call_kind(const struct fetch *f, enum fetch_outcome out)
+{
+    if (out == FETCH_OK)
+        return METRICS_UP_OK;
+    if (out == FETCH_NOT_FOUND)
+        return METRICS_UP_NOT_FOUND;
+    if (f->code == CURLE_OK)
+        return METRICS_UP_STATUS;
+    if (f->code == CURLE_OPERATION_TIMEDOUT)
+        return METRICS_UP_TIMEOUT;
+    if (f->code == CURLE_COULDNT_CONNECT || f->code == CURLE_COULDNT_RESOLVE_HOST)
+        return METRICS_UP_CONNECT;
+    return METRICS_UP_ERROR;
+}
+
+static void loop_measure(const struct fetch *f, enum fetch_outcome out)
+{
+    curl_off_t us = 0;
+
+    curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &us);
+    metrics_upstream(loop_call_kind(f, out), us > 0 ? (uint64_t)us : 0);
 }
 
 /* One upstream call of j ended (not cancelled): tell the breaker. */
@@ -238,6 +264,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     out = fetch_finish(f, msg->data.result);
     loop_unlink_fetch(j, f);
     curl_multi_remove_handle(l->multi, f->easy);
+    loop_measure(f, out);
     loop_record(l, j, fetch_upstream_fault(f));
     if (out == FETCH_OK)
         loop_on_body(l, j, f);

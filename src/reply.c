@@ -4,18 +4,18 @@
 #include <string.h>
 
 static const struct reply reply_table[] = {
-    [REPLY_HEALTH] = {200, "{\"status\":\"ok\"}", 0, 0, 0},
-    [REPLY_NOT_FOUND] = {404, "{\"detail\":\"Not Found\"}", 0, 0, 0},
-    [REPLY_BAD_METHOD] = {405, "{\"detail\":\"Method Not Allowed\"}", 0, 1, 0},
+    [REPLY_HEALTH] = {200, "{\"status\":\"ok\"}", 0, 0, 0, NULL},
+    [REPLY_NOT_FOUND] = {404, "{\"detail\":\"Not Found\"}", 0, 0, 0, NULL},
+    [REPLY_BAD_METHOD] = {405, "{\"detail\":\"Method Not Allowed\"}", 0, 1, 0, NULL},
     [REPLY_BAD_UUID] = {422,
                         "{\"detail\":[{\"loc\":[\"path\",\"identificacao_do_pedido\"],"
                         "\"msg\":\"value is not a valid uuid\",\"type\":\"type_error.uuid\"}]}",
-                        0, 0, 0},
-    [REPLY_ORDER_NOT_FOUND] = {404, "{\"message\":\"Pedido n\xc3\xa3o encontrado\"}", 0, 0, 0},
+                        0, 0, 0, NULL},
+    [REPLY_ORDER_NOT_FOUND] = {404, "{\"message\":\"Pedido n\xc3\xa3o encontrado\"}", 0, 0, 0, NULL},
     [REPLY_BAD_GATEWAY] = {502, "{\"message\":\"Falha de comunica\xc3\xa7\xc3\xa3o com o servidor remoto\"}",
-                           0, 0, 0},
+                           0, 0, 0, NULL},
     [REPLY_UNAVAILABLE] = {503, "{\"message\":\"Servi\xc3\xa7o temporariamente indispon\xc3\xadvel\"}",
-                           0, 0, 1},
+                           0, 0, 1, NULL},
 };
 
 static const char *reply_reason(int status)
@@ -41,7 +41,14 @@ struct reply reply_canned(enum reply_kind kind)
 
 struct reply reply_ok(const char *body, size_t len)
 {
-    struct reply r = {200, body, len, 0, 0};
+    struct reply r = {200, body, len, 0, 0, NULL};
+
+    return r;
+}
+
+struct reply reply_typed(const char *body, size_t len, const char *content_type)
+{
+    struct reply r = {200, body, len, 0, 0, content_type};
 
     return r;
 }
@@ -54,9 +61,10 @@ int reply_format_head(const struct reply *r, char *buf, size_t cap)
     if (r->retry_after > 0)
         snprintf(retry, sizeof(retry), "Retry-After: %ld\r\n", r->retry_after);
     n = snprintf(buf, cap,
-                 "Status: %d %s\r\nContent-Type: application/json\r\n"
+                 "Status: %d %s\r\nContent-Type: %s\r\n"
                  "Content-Length: %zu\r\n%s%s\r\n",
-                 r->status, reply_reason(r->status), r->len,
+                 r->status, reply_reason(r->status),
+                 r->content_type ? r->content_type : "application/json", r->len,
                  r->allow_get ? "Allow: GET\r\n" : "", retry);
     return n > 0 && (size_t)n < cap ? n : -1;
 }

@@ -23,6 +23,7 @@ struct reply {
     size_t len;
     int allow_get;         /* send Allow: GET (405) */
     long retry_after;      /* seconds for Retry-After; 0: no header */
+    const char *content_type; /* NULL: application/json */
 };
 
 #define REPLY_HEAD_MAX 256
@@ -31,6 +32,8 @@ struct reply {
 struct reply reply_canned(enum reply_kind kind);
 /* A 200 with the given JSON body (borrowed). */
 struct reply reply_ok(const char *body, size_t len);
+/* A 200 with a body (borrowed) of another type. */
+struct reply reply_typed(const char *body, size_t len, const char *content_type);
 /* The CGI-style head (Status, Content-Type, Content-Length, the extra
  * headers, blank line) into buf; its length, or -1 if cap is short. */
 int reply_format_head(const struct reply *r, char *buf, size_t cap);

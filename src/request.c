@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 
 static atomic_long request_count;
 
@@ -86,7 +87,7 @@ enum request_accept_result request_accept(int listen_fd, struct request **out)
         request_limit_io(r->fcgx.ipcFd); /* unix sockets do not inherit it */
         request_drain(r);
         request_pick_id(r);
-        r->route = "unknown";
+        r->route = ROUTE_NOT_FOUND;
         *out = r;
         return REQUEST_OK;
     }
@@ -115,8 +116,11 @@ static void request_close(struct request *r)
 /* One line per request; status 0: nobody was answered. */
 static void request_log(const struct request *r, int status)
 {
-    log_info("msg=request route=%s status=%d ms=%llu upstream_calls=%d request_id=%s", r->route,
-             status, (unsigned long long)(clock_ms() - r->started_ms), r->upstream_calls, r->id);
+    uint64_t ms = clock_ms() - r->started_ms;
+
+    metrics_request(r->route, status, ms);
+    log_info("msg=request route=%s status=%d ms=%llu upstream_calls=%d request_id=%s",
+             route_name(r->route), status, (unsigned long long)ms, r->upstream_calls, r->id);
 }
 
 int request_finish(struct request *r, const struct reply *reply)

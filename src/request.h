@@ -17,6 +17,7 @@
 #include <fcgiapp.h>
 
 #include "reply.h"
+#include "route.h"
 
 #define REQUEST_INPUT_MAX (8 * 1024 * 1024) /* input read and thrown away */
 #define REQUEST_IO_TIMEOUT_MS 1000           /* a stalled peer, per read or write */
@@ -26,7 +27,7 @@
 struct request {
     FCGX_Request fcgx;
     uint64_t started_ms;
-    const char *route;                /* for the log line; static string */
+    enum route_kind route;            /* for the log line and metrics */
     int upstream_calls;               /* made for this request */
     char id[REQUEST_ID_MAX + 1];      /* request id: the web server's, or ours */
 };

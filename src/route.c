@@ -81,6 +81,29 @@ static int route_items_path(const char *path, const char **id, size_t *len)
     return 1;
 }
 
+/* The routes whose path is a constant. */
+static int route_fixed(const char *path, enum route_kind *kind)
+{
+    static const struct {
+        const char *path;
+        enum route_kind kind;
+    } fixed[] = {
+        {"/healthcheck", ROUTE_HEALTH},
+        {"/metrics", ROUTE_METRICS},
+        {"/openapi.json", ROUTE_OPENAPI},
+        {"/docs", ROUTE_DOCS},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        if (strcmp(path, fixed[i].path) == 0) {
+            *kind = fixed[i].kind;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void route_match(const char *method, const char *path, struct route *out)
 {
     const char *id;
@@ -90,8 +113,9 @@ void route_match(const char *method, const char *path, struct route *out)
     out->order_id[0] = '\0';
     if (!path)
         return;
-    if (strcmp(path, "/healthcheck") == 0) {
-        out->kind = route_method_ok(method) ? ROUTE_HEALTH : ROUTE_BAD_METHOD;
+    if (route_fixed(path, &out->kind)) {
+        if (!route_method_ok(method))
+            out->kind = ROUTE_BAD_METHOD;
         return;
     }
     if (!route_items_path(path, &id, &len))
@@ -111,6 +135,9 @@ const char *route_name(enum route_kind kind)
     case ROUTE_ITEMS: return "items";
     case ROUTE_BAD_METHOD: return "method_not_allowed";
     case ROUTE_BAD_UUID: return "invalid_uuid";
+    case ROUTE_METRICS: return "metrics";
+    case ROUTE_OPENAPI: return "openapi";
+    case ROUTE_DOCS: return "docs";
     default: return "not_found";
     }
 }

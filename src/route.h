@@ -17,6 +17,10 @@ enum route_kind {
     ROUTE_HEALTH,        /* GET /healthcheck */
     ROUTE_ITEMS,         /* GET /orders/{uuid}/items; order_id is canonical */
     ROUTE_BAD_UUID,      /* /orders/{not a uuid}/items: 422 */
+    ROUTE_METRICS,       /* GET /metrics (404 unless enabled) */
+    ROUTE_OPENAPI,       /* GET /openapi.json */
+    ROUTE_DOCS,          /* GET /docs */
+    ROUTE_COUNT
 };
 
 struct route {

@@ -4,7 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "docs.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "route.h"
 
@@ -62,16 +64,57 @@ static void server_start_job(const struct server *s, struct request *req, const 
     loop_submit(s->loop, j);
 }
 
+#define SERVER_METRICS_MAX (1024 * 1024)
+
+static void server_metrics(const struct server *s, struct request *req)
+{
+    struct jbuf text;
+    struct reply r;
+
+    if (!s->cfg->metrics) {
+        server_answer(req, REPLY_NOT_FOUND);
+        return;
+    }
+    jbuf_init(&text, SERVER_METRICS_MAX);
+    if (metrics_render(&text, request_in_flight()) != 0) {
+        jbuf_free(&text);
+        server_answer(req, REPLY_UNAVAILABLE);
+        return;
+    }
+    r = reply_typed(text.data, text.len, "text/plain; version=0.0.4; charset=utf-8");
+    request_finish(req, &r);
+    jbuf_free(&text);
+}
+
+static void server_static(struct request *req, const char *body, size_t len, const char *type)
+{
+    struct reply r = reply_typed(body, len, type);
+
+    request_finish(req, &r);
+}
+
 static void server_dispatch(const struct server *s, struct request *req)
 {
     struct route rt;
 
     server_route(req, &rt);
-    req->route = route_name(rt.kind);
-    if (rt.kind == ROUTE_ITEMS)
+    req->route = rt.kind;
+    switch (rt.kind) {
+    case ROUTE_ITEMS:
         server_start_job(s, req, rt.order_id);
-    else
+        break;
+    case ROUTE_METRICS:
+        server_metrics(s, req);
+        break;
+    case ROUTE_OPENAPI:
+        server_static(req, docs_openapi_json, docs_openapi_json_len, "application/json");
+        break;
+    case ROUTE_DOCS:
+        server_static(req, docs_html, docs_html_len, "text/html; charset=utf-8");
+        break;
+    default:
         server_answer(req, server_quick_kind(rt.kind));
+    }
 }
 
 /* One accept; 1 when a request was taken, 0 when interrupted, -1 on

@@ -13,7 +13,7 @@
 set -eu -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-"$TOP/deploy/deps.sh" valgrind clang libclang-rt-14-dev
+"$TOP/deploy/deps.sh" valgrind clang libclang-rt-14-dev prometheus
 
 step() { printf '\n=== %s\n' "$*"; }
 show_failures() {

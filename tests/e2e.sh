@@ -19,7 +19,7 @@ UP_PORT=$((BASE_PORT + 1))
 DEAD_PORT=$((BASE_PORT + 9))   # nothing listens there
 FRONT_PORT=$BASE_PORT
 DELAY_MS=150
-SVC_FLAGS=(--connect-timeout 500 --call-timeout 1000 --request-timeout 2500)
+SVC_FLAGS=(--connect-timeout 500 --call-timeout 1000 --request-timeout 2500 --metrics 1)
 FX=$TOP/tests/fixtures
 
 PASS=0 FAIL=0
@@ -269,6 +269,30 @@ test_request_log() {
         "$(stats | sed -n 's/.*"last_request_id":"\([0-9a-f]\{16,32\}\)".*/ok/p')" ok
 }
 
+# GET /metrics: Prometheus text that promtool accepts, counting what
+# this suite did, with no order id in it; 404 when not enabled.
+test_metrics() {
+    local m=$W/metrics
+    curl -s -D "$W/mh" -o "$m" "http://127.0.0.1:$FRONT_PORT/metrics"
+    check "metrics: status" "$(head -n1 "$W/mh" | cut -d' ' -f2)" 200
+    check "metrics: content type" "$(grep -i '^content-type:' "$W/mh" | tr -d '\r' | cut -d' ' -f2-)" \
+        "text/plain; version=0.0.4; charset=utf-8"
+    if out=$(promtool check metrics < "$m" 2>&1); then ok "metrics: promtool check metrics"; else
+        ko "metrics: promtool check metrics" "$out"; fi
+    grep -Eq '^api_pedidos_requests_total\{route="items",status="200"\} [1-9]' "$m" &&
+        ok "metrics: items answered counted" || ko "metrics: items answered counted" "$(grep items "$m" | head -3)"
+    grep -Eq '^api_pedidos_upstream_calls_total\{outcome="ok"\} [1-9]' "$m" &&
+        ok "metrics: upstream calls counted" || ko "metrics: upstream calls counted" ""
+    grep -Eq '^api_pedidos_request_duration_seconds_bucket\{route="items",le="\+Inf"\} [1-9]' "$m" &&
+        ok "metrics: latency histogram" || ko "metrics: latency histogram" ""
+    grep -Eq '^api_pedidos_circuit_breaker_state [0-2]$' "$m" && ok "metrics: breaker state" ||
+        ko "metrics: breaker state" ""
+    grep -Eq '^api_pedidos_requests_in_flight [0-9]+$' "$m" && ok "metrics: in flight" ||
+        ko "metrics: in flight" ""
+    grep -Eiq '[0-9a-f]{8}-[0-9a-f]{4}-' "$m" && ko "metrics: no order id" "found one" ||
+        ok "metrics: no order id"
+}
+
 test_key_never_logged() {
     if grep -q "$STACK_KEY" "$STACK_RUN"/*.log; then
         ko "API key never logged" "found in $(grep -l "$STACK_KEY" "$STACK_RUN"/*.log)"
@@ -329,6 +353,7 @@ test_limits() {
         ko "over the in-flight limit: 503" "$codes"
     get /orders/00000000-0000-4000-8000-000000000021/items
     expect "more packages than --max-packages" 502 "$ERR502"
+    get /metrics; expect "metrics off by default" 404 '{"detail":"Not Found"}'
     # 12 packages one at a time at 150 ms each: every call is quick, the
     # whole is past the 1.2 s deadline
     get /orders/00000000-0000-4000-8000-000000000012/items
@@ -381,6 +406,7 @@ test_client_leaves
 test_limits
 test_breaker
 test_request_log
+test_metrics
 test_key_never_logged
 test_refused
 test_no_reports

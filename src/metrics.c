@@ -1,0 +1,159 @@
+#include "metrics.h"
+
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Statuses the service answers, in label order; 0: client left. */
+static const int metrics_statuses[] = {200, 404, 405, 422, 502, 503, 0};
+#define METRICS_NSTATUS (sizeof(metrics_statuses) / sizeof(metrics_statuses[0]))
+
+/* Bucket bounds, in ms, of both latency histograms. */
+static const uint64_t metrics_bounds_ms[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+#define METRICS_NBUCKET (sizeof(metrics_bounds_ms) / sizeof(metrics_bounds_ms[0]))
+
+static const char *metrics_up_names[METRICS_UP_COUNT] = {
+    "ok", "not_found", "bad_status", "timeout", "connect_error", "error",
+};
+
+struct metrics_hist {
+    atomic_ullong bucket[METRICS_NBUCKET]; /* not cumulative: one hit each */
+    atomic_ullong count;
+    atomic_ullong sum_us;
+};
+
+static atomic_ullong metrics_answers[ROUTE_COUNT][METRICS_NSTATUS];
+static struct metrics_hist metrics_latency[ROUTE_COUNT];
+static atomic_ullong metrics_calls[METRICS_UP_COUNT];
+static struct metrics_hist metrics_call_latency;
+static atomic_int metrics_breaker;
+
+static void metrics_observe(struct metrics_hist *h, uint64_t us)
+{
+    size_t i;
+
+    for (i = 0; i < METRICS_NBUCKET && us > metrics_bounds_ms[i] * 1000; i++)
+        continue;
+    if (i < METRICS_NBUCKET)
+        atomic_fetch_add_explicit(&h->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
+}
+
+void metrics_request(enum route_kind route, int status, uint64_t ms)
+{
+    size_t s;
+
+    if ((unsigned)route >= ROUTE_COUNT)
+        return;
+    for (s = 0; s + 1 < METRICS_NSTATUS && metrics_statuses[s] != status; s++)
+        continue;
+    atomic_fetch_add_explicit(&metrics_answers[route][s], 1, memory_order_relaxed);
+    metrics_observe(&metrics_latency[route], ms * 1000);
+}
+
+void metrics_upstream(enum metrics_upstream outcome, uint64_t us)
+{
+    if ((unsigned)outcome >= METRICS_UP_COUNT)
+        return;
+    atomic_fetch_add_explicit(&metrics_calls[outcome], 1, memory_order_relaxed);
+    metrics_observe(&metrics_call_latency, us);
+}
+
+void metrics_breaker_state(int state)
+{
+    atomic_store(&metrics_breaker, state);
+}
+
+static int metrics_printf(struct jbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int metrics_printf(struct jbuf *out, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        return -1;
+    return jbuf_put(out, line, (size_t)n);
+}
+
+/* One histogram's series, labelled with route unless it is NULL. */
+static int metrics_put_hist(struct jbuf *out, const char *name, const char *route,
+                            struct metrics_hist *h)
+{
+    char pre[64] = "", sel[64] = "";
+    unsigned long long cum = 0;
+    size_t i;
+
+    if (route) {
+        snprintf(pre, sizeof(pre), "route=\"%s\",", route);
+        snprintf(sel, sizeof(sel), "{route=\"%s\"}", route);
+    }
+    for (i = 0; i < METRICS_NBUCKET; i++) {
+        cum += atomic_load(&h->bucket[i]);
+        if (metrics_printf(out, "%s_bucket{%sle=\"%g\"} %llu\n", name, pre,
+                           (double)metrics_bounds_ms[i] / 1000.0, cum))
+            return -1;
+    }
+    return metrics_printf(out, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, pre,
+                          atomic_load(&h->count)) ||
+           metrics_printf(out, "%s_sum%s %.6f\n", name, sel, (double)atomic_load(&h->sum_us) / 1e6) ||
+           metrics_printf(out, "%s_count%s %llu\n", name, sel, atomic_load(&h->count));
+}
+
+static int metrics_put_requests(struct jbuf *out)
+{
+    size_t r, s;
+
+    if (metrics_printf(out, "# HELP api_pedidos_requests_total Answers by route and status "
+                            "(status 0: the client left first).\n"
+                            "# TYPE api_pedidos_requests_total counter\n"))
+        return -1;
+    for (r = 0; r < ROUTE_COUNT; r++)
+        for (s = 0; s < METRICS_NSTATUS; s++)
+            if (metrics_printf(out, "api_pedidos_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                               route_name((enum route_kind)r), metrics_statuses[s],
+                               atomic_load(&metrics_answers[r][s])))
+                return -1;
+    if (metrics_printf(out, "# HELP api_pedidos_request_duration_seconds Time from accept to answer.\n"
+                            "# TYPE api_pedidos_request_duration_seconds histogram\n"))
+        return -1;
+    for (r = 0; r < ROUTE_COUNT; r++)
+        if (metrics_put_hist(out, "api_pedidos_request_duration_seconds",
+                             route_name((enum route_kind)r), &metrics_latency[r]))
+            return -1;
+    return 0;
+}
+
+static int metrics_put_upstream(struct jbuf *out)
+{
+    size_t o;
+
+    if (metrics_printf(out, "# HELP api_pedidos_upstream_calls_total Finished upstream calls by outcome.\n"
+                            "# TYPE api_pedidos_upstream_calls_total counter\n"))
+        return -1;
+    for (o = 0; o < METRICS_UP_COUNT; o++)
+        if (metrics_printf(out, "api_pedidos_upstream_calls_total{outcome=\"%s\"} %llu\n",
+                           metrics_up_names[o], atomic_load(&metrics_calls[o])))
+            return -1;
+    return metrics_printf(out, "# HELP api_pedidos_upstream_call_duration_seconds Upstream call time.\n"
+                               "# TYPE api_pedidos_upstream_call_duration_seconds histogram\n") ||
+           metrics_put_hist(out, "api_pedidos_upstream_call_duration_seconds", NULL,
+                            &metrics_call_latency);
+}
+
+int metrics_render(struct jbuf *out, long in_flight)
+{
+    if (metrics_put_requests(out) || metrics_put_upstream(out))
+        return -1;
+    return metrics_printf(out, "# HELP api_pedidos_requests_in_flight Requests accepted, not yet answered.\n"
+                               "# TYPE api_pedidos_requests_in_flight gauge\n"
+                               "api_pedidos_requests_in_flight %ld\n", in_flight) ||
+           metrics_printf(out, "# HELP api_pedidos_circuit_breaker_state 0 closed, 1 open, 2 half-open.\n"
+                               "# TYPE api_pedidos_circuit_breaker_state gauge\n"
+                               "api_pedidos_circuit_breaker_state %d\n", atomic_load(&metrics_breaker));
+}

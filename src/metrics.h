@@ -1,0 +1,36 @@
+/* metrics: what Prometheus scrapes from GET /metrics (text format 0.0.4).
+ *
+ * Process-wide counters and histograms kept in atomics, so that the
+ * acceptor and the loop record without locks and a scrape reads them
+ * while they move (each value is exact; the set is not a snapshot).
+ * Labels are bounded: routes and statuses from fixed lists, upstream
+ * outcomes from a fixed list. No order id ever becomes a label. */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stdint.h>
+
+#include "jbuf.h"
+#include "route.h"
+
+enum metrics_upstream {
+    METRICS_UP_OK,          /* 2xx */
+    METRICS_UP_NOT_FOUND,   /* 404 */
+    METRICS_UP_STATUS,      /* any other status */
+    METRICS_UP_TIMEOUT,
+    METRICS_UP_CONNECT,     /* could not connect */
+    METRICS_UP_ERROR,       /* reset, body over the cap, ... */
+    METRICS_UP_COUNT
+};
+
+/* A finished request: status 0 when its client left unanswered. */
+void metrics_request(enum route_kind route, int status, uint64_t ms);
+/* A finished (not cancelled) upstream call and its duration. */
+void metrics_upstream(enum metrics_upstream outcome, uint64_t us);
+/* The breaker's state (a BREAKER_* value), set on every transition. */
+void metrics_breaker_state(int state);
+/* Appends the exposition; in_flight is read by the caller. -1 when out
+ * of memory or past out's cap. */
+int metrics_render(struct jbuf *out, long in_flight);
+
+#endif
