@@ -12,16 +12,19 @@
 
 struct poller {
     CURLM *multi;
-    int ep;             /* curl's sockets and the wake-up */
-    int watch_ep;       /* watched peers, itself watched by ep */
+    int ep;             /* curl's sockets, watched peers, the wake-up */
     int wake_fd;        /* eventfd */
     long timer_ms;      /* curl's wish: -1 none, else ms from timer_set */
     uint64_t timer_set; /* when curl set it */
 };
 
-/* Marks in epoll data that are not curl sockets. */
+/* What an epoll event is about, in its data: a curl socket is its
+ * descriptor (below 2^31); a watched peer is its tag pointer with the top
+ * bit set (user-space pointers never have it); the wake-up is a mark of
+ * its own. One flat epoll set: a nested one costs a loop check on every
+ * watch. */
 #define POLLER_TAG_WAKE ((uint64_t)1 << 62)
-#define POLLER_TAG_WATCH ((uint64_t)1 << 61)
+#define POLLER_TAG_PEER ((uint64_t)1 << 63)
 
 static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
 {
@@ -69,11 +72,9 @@ struct poller *poller_new(CURLM *multi)
     p->multi = multi;
     p->timer_ms = -1;
     p->ep = epoll_create1(EPOLL_CLOEXEC);
-    p->watch_ep = epoll_create1(EPOLL_CLOEXEC);
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (p->ep < 0 || p->watch_ep < 0 || p->wake_fd < 0 ||
+    if (p->ep < 0 || p->wake_fd < 0 ||
         poller_add(p->ep, p->wake_fd, EPOLLIN, POLLER_TAG_WAKE) ||
-        poller_add(p->ep, p->watch_ep, EPOLLIN, POLLER_TAG_WATCH) ||
         curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, poller_on_socket) ||
         curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, p) ||
         curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, poller_on_timer) ||
@@ -91,8 +92,6 @@ void poller_free(struct poller *p)
         return;
     if (p->ep >= 0)
         close(p->ep);
-    if (p->watch_ep >= 0)
-        close(p->watch_ep);
     if (p->wake_fd >= 0)
         close(p->wake_fd);
     free(p);
@@ -108,12 +107,12 @@ void poller_wake(struct poller *p)
 
 int poller_watch(struct poller *p, int fd, void *tag)
 {
-    return poller_add(p->watch_ep, fd, EPOLLRDHUP, (uint64_t)(uintptr_t)tag);
+    return poller_add(p->ep, fd, EPOLLRDHUP, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
 }
 
 void poller_unwatch(struct poller *p, int fd)
 {
-    epoll_ctl(p->watch_ep, EPOLL_CTL_DEL, fd, NULL);
+    epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
 }
 
 /* How long epoll may sleep: curl's timer, capped by max_ms. */
@@ -127,16 +126,6 @@ static int poller_wait_ms(const struct poller *p, int max_ms)
     if (left <= 0)
         return 0;
     return left < max_ms ? (int)left : max_ms;
-}
-
-static void poller_hangups(struct poller *p, poller_hangup_fn fn, void *arg)
-{
-    struct epoll_event ev[POLLER_EVENTS];
-    int n, i;
-
-    n = epoll_wait(p->watch_ep, ev, POLLER_EVENTS, 0);
-    for (i = 0; i < n; i++)
-        fn((void *)(uintptr_t)ev[i].data.u64, arg);
 }
 
 static void poller_drain_wake(struct poller *p)
@@ -153,17 +142,32 @@ static int poller_curl_flags(uint32_t events)
            (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) | (events & EPOLLERR ? CURL_CSELECT_ERR : 0);
 }
 
+/* Peers first, and all of them before curl acts: a hang-up ends a job
+ * and its transfers, and curl must not then report on them. Each peer
+ * reported is unwatched by fn (through poller_unwatch), so no stale tag
+ * can come back. */
+static void poller_hangups(const struct epoll_event *ev, int n, poller_hangup_fn fn, void *arg)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (ev[i].data.u64 != POLLER_TAG_WAKE && (ev[i].data.u64 & POLLER_TAG_PEER))
+            fn((void *)(uintptr_t)(ev[i].data.u64 & ~POLLER_TAG_PEER), arg);
+    }
+}
+
 void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg)
 {
     struct epoll_event ev[POLLER_EVENTS];
     int n, i, running;
 
     n = epoll_wait(p->ep, ev, POLLER_EVENTS, poller_wait_ms(p, max_ms));
+    poller_hangups(ev, n, fn, arg);
     for (i = 0; i < n; i++) {
         if (ev[i].data.u64 == POLLER_TAG_WAKE)
             poller_drain_wake(p);
-        else if (ev[i].data.u64 == POLLER_TAG_WATCH)
-            poller_hangups(p, fn, arg);
+        else if (ev[i].data.u64 & POLLER_TAG_PEER)
+            continue; /* reported above */
         else
             curl_multi_socket_action(p->multi, (curl_socket_t)ev[i].data.u64,
                                      poller_curl_flags(ev[i].events), &running);
