@@ -95,6 +95,19 @@ test_simple_routes() {
     req PUT /orders/not-a-uuid/items; expect "PUT with a bad uuid" 405 '{"detail":"Method Not Allowed"}'
 }
 
+test_api_document() {
+    get /openapi.json
+    check "openapi.json: status" "$STATUS" 200
+    check "openapi.json: content type" "$CTYPE" "application/json"
+    cmp -s "$W/b" "$TOP/doc/openapi.json" && ok "openapi.json: the document, byte for byte" ||
+        ko "openapi.json: the document" "differs from doc/openapi.json"
+    get /docs
+    check "docs: status" "$STATUS" 200
+    check "docs: content type" "$CTYPE" "text/html; charset=utf-8"
+    cmp -s "$W/b" "$TOP/doc/docs.html" && ok "docs: the page, byte for byte" ||
+        ko "docs: the page" "differs from doc/docs.html"
+}
+
 test_bad_uuids() {
     local id
     for id in not-a-uuid 3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f2 3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f288 \
@@ -395,6 +408,7 @@ test_concurrency
 test_sigterm_finishes_in_flight
 stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 test_simple_routes
+test_api_document
 test_bad_uuids
 test_uuid_forms
 test_fixture_orders
