@@ -14,6 +14,12 @@ static void breaker_open(struct breaker *b, uint64_t now)
     b->opened_ms = now;
 }
 
+static void breaker_close(struct breaker *b)
+{
+    b->state = BREAKER_CLOSED;
+    breaker_clear_window(b);
+}
+
 void breaker_init(struct breaker *b, const struct breaker_conf *conf)
 {
     memset(b, 0, sizeof(*b));
@@ -50,7 +56,7 @@ int breaker_admit(struct breaker *b, uint64_t now, int *trial, long *retry_after
     *changed = 0;
     if (b->state == BREAKER_OPEN && waited >= (uint64_t)b->conf.open_ms) {
         b->state = BREAKER_HALF_OPEN;
-        b->trials_granted = b->trials_done = 0;
+        b->trials_granted = b->trials_done = b->trial_successes = 0;
         b->round++;
         *changed = 1;
     }
@@ -78,11 +84,16 @@ int breaker_record(struct breaker *b, int failed, int trial, uint64_t now)
         breaker_open(b, now);
         return 1;
     }
-    if (b->state == BREAKER_HALF_OPEN && trial == b->round && failed) {
+    if (b->state != BREAKER_HALF_OPEN || trial != b->round)
+        return 0; /* open, or calls of requests admitted before it opened */
+    if (failed) {
         breaker_open(b, now);
         return 1;
     }
-    return 0; /* open, or calls of requests admitted before it opened */
+    if (++b->trial_successes < b->conf.trials)
+        return 0;
+    breaker_close(b);
+    return 1;
 }
 
 int breaker_trial_done(struct breaker *b, int trial)
@@ -91,8 +102,7 @@ int breaker_trial_done(struct breaker *b, int trial)
         return 0;
     if (++b->trials_done < b->conf.trials)
         return 0;
-    b->state = BREAKER_CLOSED;
-    breaker_clear_window(b);
+    breaker_close(b);
     return 1;
 }
 

@@ -6,9 +6,10 @@
  *   reaches `threshold_pct`, the breaker opens.
  * open: new requests are refused at once (503, Retry-After) for
  *   `open_ms`, and nothing is called upstream.
- * half-open: then `trials` requests are let through. If any of their
- *   calls fails it opens again; once all of them have ended without a
- *   failure it closes, with an empty window.
+ * half-open: then up to `trials` requests are let through, and their
+ *   calls are the trial calls: one failing opens it again; `trials` of
+ *   them succeeding closes it, with an empty window (so does every trial
+ *   request ending without a failure, for orders of fewer calls).
  *
  * Pure state: the caller passes the time (tests use a fake clock) and
  * serialises calls (the loop thread owns it). Functions that can change
@@ -37,7 +38,7 @@ struct breaker {
     unsigned char ring[BREAKER_WINDOW_MAX]; /* 1: that call failed */
     int pos, count, failures;
     uint64_t opened_ms;
-    int trials_granted, trials_done;
+    int trials_granted, trials_done, trial_successes;
     int round; /* counts half-open periods; a trial belongs to one */
 };
 

@@ -154,6 +154,23 @@ START_TEST(test_trials_succeed_closes)
 }
 END_TEST
 
+/* Trial calls: `trials` successful calls close it before the trial
+ * requests end (an order of many packages is many calls). */
+START_TEST(test_trial_calls_close)
+{
+    int t;
+
+    trip();
+    now += 30000;
+    t = admit(NULL);
+    ck_assert_int_eq(breaker_record(&b, 0, t, now), 0);
+    ck_assert_int_eq(breaker_record(&b, 0, t, now), 0);
+    ck_assert_int_eq(breaker_record(&b, 0, t, now), 1);
+    ck_assert_int_eq(b.state, BREAKER_CLOSED);
+    ck_assert_int_eq(breaker_trial_done(&b, t), 0); /* already closed */
+}
+END_TEST
+
 START_TEST(test_trial_failure_reopens)
 {
     long retry;
@@ -261,6 +278,7 @@ static Suite *breaker_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_half_open_admits_trials);
     tcase_add_test(tc, test_trials_succeed_closes);
+    tcase_add_test(tc, test_trial_calls_close);
     tcase_add_test(tc, test_trial_failure_reopens);
     tcase_add_test(tc, test_old_round_ignored);
     tcase_add_test(tc, test_half_open_ignores_non_trials);

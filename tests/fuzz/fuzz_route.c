@@ -109,6 +109,12 @@ static void fuzz_match(const char *method, const char *path)
         if (!fuzz_method_ok(method) || !path || strncmp(path, "/orders/", 8) != 0)
             fuzz_fail("route_match: ROUTE_BAD_UUID for another request");
         break;
+    case ROUTE_METRICS:
+    case ROUTE_OPENAPI:
+    case ROUTE_DOCS:
+        if (!fuzz_method_ok(method) || !path || path[0] != '/' || strchr(path + 1, '/'))
+            fuzz_fail("route_match: a fixed route for another request");
+        break;
     case ROUTE_NOT_FOUND:
         break;
     default:
