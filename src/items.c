@@ -1,4 +1,5 @@
 #include "items.h"
+#include "arena.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -148,9 +149,12 @@ enum items_status items_parse_order(const char *body, size_t len,
                                     struct items_packages *out)
 {
     enum items_status result = ITEMS_BAD;
-    cJSON *doc = items_parse(body, len);
-    const cJSON *pkgs = cJSON_GetObjectItemCaseSensitive(doc, "packages");
+    cJSON *doc;
+    const cJSON *pkgs;
 
+    arena_begin();
+    doc = items_parse(body, len);
+    pkgs = cJSON_GetObjectItemCaseSensitive(doc, "packages");
     out->ids = NULL;
     out->count = 0;
     if (cJSON_IsObject(doc) && cJSON_IsArray(pkgs))
@@ -158,6 +162,7 @@ enum items_status items_parse_order(const char *body, size_t len,
     if (result != ITEMS_OK)
         items_packages_free(out);
     cJSON_Delete(doc);
+    arena_end();
     return result;
 }
 
@@ -266,9 +271,11 @@ static int items_put_item(struct jbuf *out, const cJSON *item)
 enum items_status items_render(const char *body, size_t len, struct jbuf *out)
 {
     enum items_status result = ITEMS_BAD;
-    cJSON *doc = items_parse(body, len);
+    cJSON *doc;
     const cJSON *item;
 
+    arena_begin();
+    doc = items_parse(body, len);
     if (!cJSON_IsArray(doc))
         goto fail;
     cJSON_ArrayForEach(item, doc) {
@@ -278,5 +285,6 @@ enum items_status items_render(const char *body, size_t len, struct jbuf *out)
     result = ITEMS_OK;
 fail:
     cJSON_Delete(doc);
+    arena_end();
     return result;
 }

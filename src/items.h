@@ -5,7 +5,9 @@
  * bytes where JSON forbids them, no \u0000 escape (a C string would cut
  * there), exactly one JSON value that cJSON accepts (nesting capped by
  * cJSON), and the exact shape SPEC.md asks for.
- * Anything else is ITEMS_BAD, which the service answers with 502. */
+ * Anything else is ITEMS_BAD, which the service answers with 502.
+ * cJSON's memory comes from a per-thread arena (arena.h) when
+ * arena_install() was called, from malloc otherwise. */
 #ifndef ITEMS_H
 #define ITEMS_H
 

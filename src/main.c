@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
         break;
     }
     log_set_level(cfg.log_level);
+    arena_install();
     main_raise_fd_limit();
     main_signals(&stops);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {

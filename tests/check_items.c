@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "items.h"
 
 #define U1 "0123abcd-ef45-6789-abcd-ef0123456789"
@@ -657,9 +658,11 @@ static Suite *items_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(items_suite());
+    SRunner *sr;
     int failed;
 
+    arena_install(); /* as the service does: cJSON on the arena */
+    sr = srunner_create(items_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "job.h"
 
@@ -459,9 +460,11 @@ static Suite *job_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(job_suite());
+    SRunner *sr;
     int failed;
 
+    arena_install(); /* as the service does: cJSON on the arena */
+    sr = srunner_create(job_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "items.h"
 #include "jbuf.h"
 #include "uuid.h"
@@ -150,6 +151,14 @@ static void fuzz_render(const char *body, size_t len)
     free(wrapped);
     fuzz_render_caps(body, len, &out);
     jbuf_free(&out);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    arena_install(); /* as the service does */
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
