@@ -13,6 +13,9 @@
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
 #define LOOP_IDLE_WAIT_MS 1000
+/* Finished transfers kept for reuse: enough for a busy steady state;
+   after a burst of thousands of calls the rest is freed. */
+#define LOOP_POOL_MAX 512
 
 struct loop {
     const struct config *cfg;
@@ -420,7 +423,7 @@ struct loop *loop_start(const struct config *cfg)
         return NULL;
     l->cfg = cfg;
     l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0;
-    fetch_pool_init(&l->pool, (size_t)cfg->max_connections);
+    fetch_pool_init(&l->pool, LOOP_POOL_MAX);
     loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);
     l->headers = loop_headers(cfg);

@@ -6,9 +6,7 @@ set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-$TOP}
 BIN=$BUILD/src/api-pedidos
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
+. "$TOP/tests/testlib.sh"
 E=$(mktemp -d)
 trap 'rm -rf "$E"' EXIT
 

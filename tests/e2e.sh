@@ -22,18 +22,9 @@ DELAY_MS=150
 SVC_FLAGS=(--connect-timeout 500 --call-timeout 1000 --request-timeout 2500 --metrics 1)
 FX=$TOP/tests/fixtures
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
-check() { # check NAME GOT WANT
-    if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "got:  ${2:0:300}" "want: ${3:0:300}"; fi
-}
+. "$TOP/tests/testlib.sh"
 
-W=$(mktemp -d /tmp/api-pedidos-e2e.XXXXXX)
-chmod 755 "$W"   # the front's workers must reach the socket inside
-stack_init "$W/run"
-trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
-trap 'exit 1' INT TERM   # so that the EXIT trap stops the stack
+testlib_workdir e2e
 
 # req METHOD PATH: sets STATUS, BODY, CTYPE, CLEN, ALLOW, RETRY (for
 # HEAD, curl -I reads no body: BODY stays empty unless one came)

@@ -34,17 +34,9 @@ UP_PORT=25001
 LIGHTTPD_PORT=25002
 FX=$TOP/tests/fixtures
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
-check() { # check NAME GOT WANT
-    if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "got:  ${2:0:300}" "want: ${3:0:300}"; fi
-}
+. "$TOP/tests/testlib.sh"
 
-W=$(mktemp -d /tmp/api-pedidos-hostile.XXXXXX)
-chmod 755 "$W"   # the front's workers must reach the socket inside
-stack_init "$W/run"
-trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
+testlib_workdir hostile
 
 ID=3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28        # a fixture order
 UNKNOWN=0badc0de-0000-4000-8000-000000000000   # valid, unknown upstream

@@ -32,9 +32,7 @@ DELAY_MS=50   # each upstream call: requests are in flight when the kill comes
 ORDER=3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28
 WANT_BYTES=$(wc -c < "$TOP/tests/fixtures/expected/$ORDER.json")
 
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
+. "$TOP/tests/testlib.sh"
 die() { ko "$@"; echo "multihost: $PASS passed, $FAIL failed"; exit 1; }
 
 W=$(mktemp -d /tmp/api-pedidos-multihost.XXXXXX)

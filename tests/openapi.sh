@@ -20,9 +20,7 @@ BUILD=${BUILD:-}
 DOC=$TOP/doc/openapi.json
 HTML=$TOP/doc/docs.html
 OAS_SCHEMA=/usr/share/openapi-specification/schemas/v3.0/schema.json
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
-ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
+. "$TOP/tests/testlib.sh"
 E=$(mktemp -d)
 trap 'rm -rf "$E"' EXIT
 if [ -n "$BUILD" ]; then OUT=$BUILD/tests/openapi-check/build; else OUT=$E/build; fi

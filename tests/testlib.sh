@@ -1,0 +1,24 @@
+# tests/testlib.sh: what every shell test suite prints and counts.
+# Sourced; never run on its own. A suite closes with
+#   echo "NAME: $PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]
+#
+#   ok NAME                 one check passed
+#   ko NAME [DETAIL...]     one check failed, with its details
+#   check NAME GOT WANT     ok when GOT equals WANT
+#   testlib_workdir NAME    a private directory $W (kept with E2E_KEEP=1)
+#                           and a stack in $W/run, stopped at exit
+
+PASS=0 FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
+check() {
+    if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "got:  ${2:0:300}" "want: ${3:0:300}"; fi
+}
+
+testlib_workdir() {
+    W=$(mktemp -d "/tmp/api-pedidos-$1.XXXXXX")
+    chmod 755 "$W"   # the front's workers must reach the socket inside
+    stack_init "$W/run"
+    trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
+    trap 'exit 1' INT TERM   # so that the EXIT trap stops the stack
+}
