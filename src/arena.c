@@ -81,3 +81,10 @@ void arena_end(void)
     if (c)
         c->used = 0;
 }
+
+void arena_release(void)
+{
+    arena_end();
+    free(arena_head);
+    arena_head = NULL;
+}

@@ -18,4 +18,8 @@ void arena_begin(void);
  * documents first). The first chunk is kept for the next span. */
 void arena_end(void);
 
+/* Frees this thread's kept chunk; a thread that used the arena calls it
+ * before it ends (its thread-local pointer dies with it). */
+void arena_release(void);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "breaker.h"
 #include "clock.h"
 #include "log.h"
@@ -364,6 +365,7 @@ static void *loop_main(void *arg)
         loop_reap(l);
         loop_expire(l, clock_ms());
     }
+    arena_release(); /* the cJSON arena of this thread */
     return NULL;
 }
 
