@@ -54,7 +54,7 @@ stack_upstream() {
     STACK_UP_PORT=$port
     "$BUILD/tests/maestro-fake" --port "$port" --fixtures "$TOP/tests/fixtures" \
         --api-key "$STACK_KEY" --tenant "$STACK_TENANT" "$@" \
-        2>>"$STACK_RUN/upstream.log" &
+        >>"$STACK_RUN/upstream.log" 2>&1 &   # no inherited stdout: a caller reading it would wait forever
     STACK_UP_PID=$!
     echo "$STACK_UP_PID" >> "$STACK_RUN/pids"
     stack_wait stack_port_open "$port"
@@ -84,7 +84,7 @@ stack_service() {
     export APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT}
     if [ "$n" = 1 ]; then
         # -n: spawn-fcgi execs in place, so $! is api-pedidos itself
-        spawn-fcgi -n -s "$STACK_SOCK" -M 0666 -- "${cmd[@]}" 2>>"$STACK_RUN/service.log" &
+        spawn-fcgi -n -s "$STACK_SOCK" -M 0666 -- "${cmd[@]}" >>"$STACK_RUN/service.log" 2>&1 &
         STACK_SVC_PIDS=$!
     else
         # spawn-fcgi -F sends the children's stderr to /dev/null: keep it
