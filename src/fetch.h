@@ -31,6 +31,8 @@ struct fetch_opts {
     long pipewait;  /* wait for an HTTP/2 connection to multiplex on: only
                        for https, where ALPN tells soon; on plain http it
                        would queue every call behind one connection */
+    curl_closesocket_callback close_socket; /* who closes sockets, and */
+    void *close_data;                       /* its argument */
 };
 
 struct fetch {

@@ -1,7 +1,9 @@
 #include "poller.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -9,6 +11,21 @@
 #include "clock.h"
 
 #define POLLER_EVENTS 256
+#define POLLER_FDS_MAX (1 << 20) /* descriptors tracked: far above any fd limit */
+
+/* A curl socket as epoll has it. curl drops a socket from its set after
+ * every transfer (CURL_POLL_REMOVE) and asks for it again with the next
+ * one on the same kept-alive connection: deleting and adding it each
+ * time was 8 epoll_ctl calls per answer (perf: 8 % of the CPU). So a
+ * socket curl removes stays in epoll with its last events; the next
+ * transfer usually wants the same ones and costs no call at all. An
+ * event on a socket curl does not want is taken out then (once: an idle
+ * connection the server closed). curl tells us of every close through
+ * poller_close_socket(), and a closed descriptor leaves epoll by itself. */
+struct poller_sock {
+    uint32_t events;   /* registered in epoll */
+    unsigned char in_epoll, wanted;
+};
 
 struct poller {
     CURLM *multi;
@@ -16,6 +33,8 @@ struct poller {
     int wake_fd;        /* eventfd */
     long timer_ms;      /* curl's wish: -1 none, else ms from timer_set */
     uint64_t timer_set; /* when curl set it */
+    struct poller_sock *socks; /* by descriptor */
+    size_t nsocks;
 };
 
 /* What an epoll event is about, in its data: a curl socket is its
@@ -26,26 +45,80 @@ struct poller {
 #define POLLER_TAG_WAKE ((uint64_t)1 << 62)
 #define POLLER_TAG_PEER ((uint64_t)1 << 63)
 
-static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
+/* The slot of descriptor s, growing the table; NULL when out of memory. */
+static struct poller_sock *poller_slot(struct poller *p, curl_socket_t s)
 {
-    struct poller *p = arg;
-    struct epoll_event ev = {0, {.u64 = (uint64_t)s}};
+    size_t n = p->nsocks ? p->nsocks : 64;
+    struct poller_sock *grown;
 
-    (void)e;
-    if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(p->ep, EPOLL_CTL_DEL, s, NULL);
-        curl_multi_assign(p->multi, s, NULL);
+    if (s < 0 || (size_t)s >= POLLER_FDS_MAX)
+        return NULL;
+    if ((size_t)s < p->nsocks)
+        return &p->socks[s];
+    while (n <= (size_t)s)
+        n *= 2;
+    grown = realloc(p->socks, n * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    memset(grown + p->nsocks, 0, (n - p->nsocks) * sizeof(*grown));
+    p->socks = grown;
+    p->nsocks = n;
+    return &p->socks[s];
+}
+
+/* Registers s for events: MOD when epoll has it, ADD when not. */
+static int poller_set(struct poller *p, struct poller_sock *k, curl_socket_t s, uint32_t events)
+{
+    struct epoll_event ev = {events, {.u64 = (uint64_t)s}};
+    int op = k->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+    if (k->in_epoll && k->events == events)
         return 0;
-    }
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-    if (known)
-        return epoll_ctl(p->ep, EPOLL_CTL_MOD, s, &ev) ? -1 : 0;
-    if (epoll_ctl(p->ep, EPOLL_CTL_ADD, s, &ev))
+    if (epoll_ctl(p->ep, op, s, &ev))
         return -1;
-    curl_multi_assign(p->multi, s, p); /* any non-NULL mark: "added" */
+    k->in_epoll = 1;
+    k->events = events;
     return 0;
 }
 
+static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
+{
+    struct poller *p = arg;
+    struct poller_sock *k = poller_slot(p, s);
+
+    (void)e;
+    (void)known;
+    if (!k)
+        return -1;
+    if (what == CURL_POLL_REMOVE) {
+        k->wanted = 0; /* stays in epoll: see struct poller_sock */
+        return 0;
+    }
+    k->wanted = 1;
+    return poller_set(p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                                   (what & CURL_POLL_OUT ? EPOLLOUT : 0));
+}
+
+int poller_close_socket(void *arg, curl_socket_t s)
+{
+    struct poller *p = arg;
+
+    if (s >= 0 && (size_t)s < p->nsocks)
+        p->socks[s].in_epoll = p->socks[s].wanted = 0;
+    return close(s);
+}
+
+/* An event on a socket curl no longer wants: take it out of epoll. */
+static int poller_unwanted(struct poller *p, curl_socket_t s)
+{
+    struct poller_sock *k = (size_t)s < p->nsocks ? &p->socks[s] : NULL;
+
+    if (!k || k->wanted)
+        return 0;
+    epoll_ctl(p->ep, EPOLL_CTL_DEL, s, NULL);
+    k->in_epoll = 0;
+    return 1;
+}
 static int poller_on_timer(CURLM *m, long timeout_ms, void *arg)
 {
     struct poller *p = arg;
@@ -94,6 +167,7 @@ void poller_free(struct poller *p)
         close(p->ep);
     if (p->wake_fd >= 0)
         close(p->wake_fd);
+    free(p->socks);
     free(p);
 }
 
@@ -108,11 +182,6 @@ void poller_wake(struct poller *p)
 int poller_watch(struct poller *p, int fd, void *tag)
 {
     return poller_add(p->ep, fd, EPOLLRDHUP, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
-}
-
-void poller_unwatch(struct poller *p, int fd)
-{
-    epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
 }
 
 /* How long epoll may sleep: curl's timer, capped by max_ms. */
@@ -143,9 +212,9 @@ static int poller_curl_flags(uint32_t events)
 }
 
 /* Peers first, and all of them before curl acts: a hang-up ends a job
- * and its transfers, and curl must not then report on them. Each peer
- * reported is unwatched by fn (through poller_unwatch), so no stale tag
- * can come back. */
+ * and its transfers, and curl must not then report on them. fn closes
+ * each reported socket, which takes it out of epoll, so no stale tag can
+ * come back. */
 static void poller_hangups(const struct epoll_event *ev, int n, poller_hangup_fn fn, void *arg)
 {
     int i;
@@ -168,7 +237,7 @@ void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg)
             poller_drain_wake(p);
         else if (ev[i].data.u64 & POLLER_TAG_PEER)
             continue; /* reported above */
-        else
+        else if (!poller_unwanted(p, (curl_socket_t)ev[i].data.u64))
             curl_multi_socket_action(p->multi, (curl_socket_t)ev[i].data.u64,
                                      poller_curl_flags(ev[i].events), &running);
     }

@@ -25,10 +25,13 @@ struct poller *poller_new(CURLM *multi);
 void poller_free(struct poller *p);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
-/* Watches fd until unwatched; on hang-up calls the hangup function with
- * tag. 0, or -1 when epoll refused it. */
+/* Watches fd until it is closed (closing is what ends the watch: no
+ * epoll_ctl spent on it); on hang-up calls the hangup function with tag.
+ * 0, or -1 when epoll refused it. fd must not be dup()ed. */
 int poller_watch(struct poller *p, int fd, void *tag);
-void poller_unwatch(struct poller *p, int fd);
+/* curl's CURLOPT_CLOSESOCKETFUNCTION for every transfer of the multi, with
+ * the poller as CURLOPT_CLOSESOCKETDATA: closes s and forgets it. */
+int poller_close_socket(void *poller, curl_socket_t s);
 /* Waits at most max_ms for sockets, curl's timer or a wake-up, and lets
  * curl act on what happened. Hang-ups are reported through fn. */
 void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg);

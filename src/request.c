@@ -2,28 +2,31 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#include <fcgiapp.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "record.h"
 
 static atomic_long request_count;
 
-static void request_drain(struct request *r)
+static void request_drain(FCGX_Request *fcgx)
 {
     char sink[4096];
     long total = 0;
     int got;
 
     do {
-        got = FCGX_GetStr(sink, sizeof(sink), r->fcgx.in);
+        got = FCGX_GetStr(sink, sizeof(sink), fcgx->in);
         total += got > 0 ? got : 0;
     } while (got > 0 && total <= REQUEST_INPUT_MAX);
 }
@@ -32,9 +35,7 @@ int request_limit_io(int fd)
 {
     struct timeval tv = {REQUEST_IO_TIMEOUT_MS / 1000, (REQUEST_IO_TIMEOUT_MS % 1000) * 1000};
 
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-        return -1;
-    return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 /* A request id may travel in logs and headers: keep it to a safe set. */
@@ -54,13 +55,13 @@ static int request_id_ok(const char *s)
 /* The client's X-Request-Id (so that a trace goes end to end), else the
  * web server's ($request_id passed as REQUEST_ID), else one of our own:
  * 16 hex digits. Only the acceptor thread calls this. */
-static void request_pick_id(struct request *r)
+static void request_pick_id(struct request *r, FCGX_ParamArray env)
 {
     static uint64_t state;
-    const char *given = request_param(r, "HTTP_X_REQUEST_ID");
+    const char *given = FCGX_GetParam("HTTP_X_REQUEST_ID", env);
 
     if (!request_id_ok(given))
-        given = request_param(r, "REQUEST_ID");
+        given = FCGX_GetParam("REQUEST_ID", env);
     if (request_id_ok(given)) {
         snprintf(r->id, sizeof(r->id), "%s", given);
         return;
@@ -73,42 +74,68 @@ static void request_pick_id(struct request *r)
     snprintf(r->id, sizeof(r->id), "%016llx", (unsigned long long)state);
 }
 
-enum request_accept_result request_accept(int listen_fd, struct request **out)
+/* What the request asks for: the path from the params SPEC.md names, in
+ * its order, then the method. */
+static void request_route(struct request *r, FCGX_ParamArray env)
+{
+    char path[ROUTE_PATH_MAX];
+    struct route_params p = {
+        FCGX_GetParam("PATH_INFO", env),
+        FCGX_GetParam("DOCUMENT_URI", env),
+        FCGX_GetParam("SCRIPT_NAME", env),
+        FCGX_GetParam("REQUEST_URI", env),
+    };
+
+    if (route_pick_path(&p, path, sizeof(path)) < 0) {
+        route_match(NULL, NULL, &r->route);
+        return;
+    }
+    route_match(FCGX_GetParam("REQUEST_METHOD", env), path, &r->route);
+}
+
+/* Everything the request needs from libfcgi, taken before it is freed. */
+static struct request *request_take(FCGX_Request *fcgx)
 {
     struct request *r = calloc(1, sizeof(*r));
-    int interrupted;
 
     if (!r)
-        return REQUEST_ERROR;
-    if (FCGX_InitRequest(&r->fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) == 0 &&
-        FCGX_Accept_r(&r->fcgx) >= 0) {
-        atomic_fetch_add(&request_count, 1);
-        r->started_ms = clock_ms();
-        request_limit_io(r->fcgx.ipcFd); /* unix sockets do not inherit it */
-        request_drain(r);
-        request_pick_id(r);
-        r->route = ROUTE_NOT_FOUND;
-        *out = r;
-        return REQUEST_OK;
-    }
-    /* EAGAIN: accept() itself timed out (SO_RCVTIMEO applies to it too) */
-    interrupted = errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
-    FCGX_Free(&r->fcgx, 1);
-    free(r);
-    return interrupted ? REQUEST_INTERRUPTED : REQUEST_ERROR;
+        return NULL;
+    r->started_ms = clock_ms();
+    r->fd = fcgx->ipcFd;
+    r->fcgi_id = (unsigned)fcgx->requestId;
+    request_limit_io(r->fd); /* unix sockets do not inherit it */
+    request_drain(fcgx);
+    request_pick_id(r, fcgx->envp);
+    request_route(r, fcgx->envp);
+    return r;
 }
 
-const char *request_param(const struct request *r, const char *name)
+enum request_accept_result request_accept(int listen_fd, struct request **out)
 {
-    return FCGX_GetParam(name, r->fcgx.envp);
+    FCGX_Request fcgx;
+    struct request *r;
+    int interrupted;
+
+    FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    if (FCGX_Accept_r(&fcgx) < 0) {
+        /* EAGAIN: accept() itself timed out (SO_RCVTIMEO applies to it too) */
+        interrupted = errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
+        FCGX_Free(&fcgx, 1);
+        return interrupted ? REQUEST_INTERRUPTED : REQUEST_ERROR;
+    }
+    r = request_take(&fcgx);
+    FCGX_Free(&fcgx, r == NULL); /* streams and params; the socket is r's */
+    if (!r)
+        return REQUEST_ERROR;
+    atomic_fetch_add(&request_count, 1);
+    *out = r;
+    return REQUEST_OK;
 }
 
-/* Finishes the FastCGI exchange and frees everything. */
+/* A plain close(): no shutdown, no wait for the peer (see request.h). */
 static void request_close(struct request *r)
 {
-    FCGX_Detach(&r->fcgx); /* a plain close(), no wait for the peer */
-    FCGX_Finish_r(&r->fcgx);
-    FCGX_Free(&r->fcgx, 1);
+    close(r->fd);
     free(r);
     atomic_fetch_sub(&request_count, 1);
 }
@@ -118,19 +145,19 @@ static void request_log(const struct request *r, int status)
 {
     uint64_t ms = clock_ms() - r->started_ms;
 
-    metrics_request(r->route, status, ms);
+    metrics_request(r->route.kind, status, ms);
     log_info("msg=request route=%s status=%d ms=%llu upstream_calls=%d request_id=%s",
-             route_name(r->route), status, (unsigned long long)ms, r->upstream_calls, r->id);
+             route_name(r->route.kind), status, (unsigned long long)ms, r->upstream_calls, r->id);
 }
 
 int request_finish(struct request *r, const struct reply *reply)
 {
     char head[REPLY_HEAD_MAX];
-    int n = reply_format_head(reply, head, sizeof(head)), result = 0;
+    int n = reply_format_head(reply, head, sizeof(head)), result = -1;
+    struct iovec parts[2] = {{head, n > 0 ? (size_t)n : 0}, {(void *)reply->body, reply->len}};
 
-    if (n < 0 || FCGX_PutStr(head, n, r->fcgx.out) < 0 ||
-        FCGX_PutStr(reply->body, (int)reply->len, r->fcgx.out) < 0)
-        result = -1;
+    if (n >= 0)
+        result = record_send(r->fd, r->fcgi_id, parts, 2, REQUEST_IO_TIMEOUT_MS);
     request_log(r, reply->status);
     request_close(r);
     return result;

@@ -12,23 +12,6 @@
 
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
 
-static void server_route(const struct request *req, struct route *rt)
-{
-    char path[ROUTE_PATH_MAX];
-    struct route_params p = {
-        request_param(req, "PATH_INFO"),
-        request_param(req, "DOCUMENT_URI"),
-        request_param(req, "SCRIPT_NAME"),
-        request_param(req, "REQUEST_URI"),
-    };
-
-    if (route_pick_path(&p, path, sizeof(path)) < 0) {
-        route_match(NULL, NULL, rt);
-        return;
-    }
-    route_match(request_param(req, "REQUEST_METHOD"), path, rt);
-}
-
 static void server_answer(struct request *req, enum reply_kind kind)
 {
     struct reply r = reply_canned(kind);
@@ -95,13 +78,9 @@ static void server_static(struct request *req, const char *body, size_t len, con
 
 static void server_dispatch(const struct server *s, struct request *req)
 {
-    struct route rt;
-
-    server_route(req, &rt);
-    req->route = rt.kind;
-    switch (rt.kind) {
+    switch (req->route.kind) {
     case ROUTE_ITEMS:
-        server_start_job(s, req, rt.order_id);
+        server_start_job(s, req, req->route.order_id);
         break;
     case ROUTE_METRICS:
         server_metrics(s, req);
@@ -113,7 +92,7 @@ static void server_dispatch(const struct server *s, struct request *req)
         server_static(req, docs_html, docs_html_len, "text/html; charset=utf-8");
         break;
     default:
-        server_answer(req, server_quick_kind(rt.kind));
+        server_answer(req, server_quick_kind(req->route.kind));
     }
 }
 
