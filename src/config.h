@@ -28,6 +28,7 @@ struct config {
     long max_packages;     /* packages in one order; more: 502 */
     long fanout;           /* package calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */
+    long idle_timeout_ms;  /* upstream connections idle longer are closed */
     long backlog;          /* listen backlog with --listen */
     long breaker_window;   /* circuit breaker: calls remembered */
     long breaker_min_calls;/* calls needed before it may open */

@@ -31,6 +31,7 @@ struct fetch_opts {
     long pipewait;  /* wait for an HTTP/2 connection to multiplex on: only
                        for https, where ALPN tells soon; on plain http it
                        would queue every call behind one connection */
+    long max_idle_s; /* a kept-alive connection idle longer is not reused */
     curl_closesocket_callback close_socket; /* who closes sockets, and */
     void *close_data;                       /* its argument */
 };
@@ -40,6 +41,7 @@ struct fetch {
     struct jbuf body;
     void *owner;   /* the caller's, for CURLOPT_PRIVATE lookups */
     long index;    /* the caller's: which call of its request this is */
+    int slot;      /* the caller's: which multi handle it is on */
     struct fetch *prev, *next; /* the caller's list of live fetches */
     CURLcode code; /* set by fetch_finish() */
     long status;   /* HTTP status, 0 when none came */

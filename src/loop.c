@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "conns.h"
 #include "poller.h"
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
@@ -24,8 +25,9 @@
 
 struct loop {
     const struct config *cfg;
-    CURLM *multi;
     struct poller *poller;
+    struct conns conns;                  /* the upstream connections */
+    uint64_t last_busy;                  /* when a job was last live */
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
     struct fetch_pool pool;              /* loop thread only */
@@ -80,7 +82,7 @@ static void loop_unlink_fetch(struct job *j, struct fetch *f)
 static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
 {
     loop_unlink_fetch(j, f);
-    curl_multi_remove_handle(l->multi, f->easy);
+    conns_remove(&l->conns, f->slot, f->easy);
     fetch_free(&l->pool, f);
 }
 
@@ -202,7 +204,8 @@ static int loop_add(struct loop *l, struct job *j, long index)
     char url[LOOP_URL_MAX];
     uint64_t now = clock_ms();
     struct fetch_opts o = {&j->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
-                           l->cfg->max_body, l->pipewait, poller_close_socket, l->poller};
+                           l->cfg->max_body, l->pipewait, l->cfg->idle_timeout_ms / 1000,
+                           poller_close_socket, l->poller};
     struct fetch *f;
 
     if (now >= j->deadline_ms || loop_url(l, j, index, url))
@@ -212,7 +215,8 @@ static int loop_add(struct loop *l, struct job *j, long index)
     f = fetch_new(&l->pool, url, &o, j, index);
     if (!f)
         return -1;
-    if (curl_multi_add_handle(l->multi, f->easy) != CURLM_OK) {
+    f->slot = conns_add(&l->conns, f->easy);
+    if (f->slot < 0) {
         fetch_free(&l->pool, f);
         return -1;
     }
@@ -275,7 +279,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     j = f->owner;
     out = fetch_finish(f, msg->data.result);
     loop_unlink_fetch(j, f);
-    curl_multi_remove_handle(l->multi, f->easy);
+    conns_remove(&l->conns, f->slot, f->easy);
     loop_measure(f, out);
     loop_record(l, j, fetch_upstream_fault(f));
     if (out == FETCH_OK)
@@ -290,9 +294,8 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
 static void loop_reap(struct loop *l)
 {
     CURLMsg *msg;
-    int left;
 
-    while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
+    while ((msg = conns_info_read(&l->conns)) != NULL) {
         if (msg->msg == CURLMSG_DONE)
             loop_on_done(l, msg);
     }
@@ -347,6 +350,8 @@ static int loop_wait_ms(const struct loop *l, uint64_t now)
         wait = loop_until(l->live_head->deadline_ms, now);
     if (l->watch_next && loop_until(l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now) < wait)
         wait = loop_until(l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now);
+    if (!l->live_head && l->conns.used && loop_until(l->last_busy + l->cfg->idle_timeout_ms, now) < wait)
+        wait = loop_until(l->last_busy + l->cfg->idle_timeout_ms, now);
     return (int)wait;
 }
 
@@ -364,6 +369,23 @@ static void loop_watch_due(struct loop *l, uint64_t now)
     }
 }
 
+/* Once no job has been live for the idle timeout, every kept-alive
+ * connection is closed (curl only prunes idle ones when it makes a new
+ * one): an idle process holds the descriptors it started with. */
+static void loop_idle(struct loop *l, uint64_t now)
+{
+    if (l->live_head) {
+        l->last_busy = now;
+        return;
+    }
+    if (!l->conns.used || now < l->last_busy + (uint64_t)l->cfg->idle_timeout_ms)
+        return;
+    if (conns_reset(&l->conns))
+        log_warn("msg=\"could not close idle upstream connections\"");
+    else
+        log_debug("msg=\"idle: upstream connections closed\"");
+}
+
 /* Moves submitted jobs into the loop and starts their order calls.
  * Returns 1 when the loop should end (stopping and nothing left). */
 static int loop_admit(struct loop *l)
@@ -376,6 +398,8 @@ static int loop_admit(struct loop *l)
     l->queue_head = l->queue_tail = NULL;
     stopping = l->stopping;
     pthread_mutex_unlock(&l->lock);
+    if (j)
+        l->last_busy = clock_ms(); /* a job may end before loop_idle() sees it */
     for (; j; j = next) {
         next = j->next;
         if (loop_refuse(l, j))
@@ -393,12 +417,14 @@ static void *loop_main(void *arg)
     struct loop *l = arg;
     uint64_t now;
 
+    l->last_busy = clock_ms();
     while (!loop_admit(l)) {
         poller_run(l->poller, loop_wait_ms(l, clock_ms()), loop_on_hangup, l);
         loop_reap(l);
         now = clock_ms();
         loop_expire(l, now);
         loop_watch_due(l, now);
+        loop_idle(l, now);
     }
     arena_release(); /* the cJSON arena of this thread */
     return NULL;
@@ -425,21 +451,12 @@ err:
     return NULL;
 }
 
-static int loop_setup_multi(struct loop *l)
+static int loop_setup_upstream(struct loop *l)
 {
-    long conns = l->cfg->max_connections;
-
-    l->multi = curl_multi_init();
-    if (!l->multi)
-        return -1;
-    l->poller = poller_new(l->multi);
+    l->poller = poller_new();
     if (!l->poller)
         return -1;
-    return curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns) ||
-           curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns) ||
-           /* keep every connection we were allowed to open for reuse */
-           curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, conns) ||
-           curl_multi_setopt(l->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    return conns_init(&l->conns, l->poller, l->cfg->max_connections);
 }
 
 static void loop_breaker_init(struct loop *l)
@@ -464,15 +481,14 @@ struct loop *loop_start(const struct config *cfg)
     loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);
     l->headers = loop_headers(cfg);
-    if (!l->headers || loop_setup_multi(l))
+    if (!l->headers || loop_setup_upstream(l))
         goto err;
     if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
         goto err;
     return l;
 err:
+    conns_free(&l->conns);
     poller_free(l->poller);
-    if (l->multi)
-        curl_multi_cleanup(l->multi);
     curl_slist_free_all(l->headers);
     pthread_mutex_destroy(&l->lock);
     free(l);
@@ -506,7 +522,7 @@ void loop_stop(struct loop *l)
     poller_wake(l->poller);
     pthread_join(l->thread, NULL);
     fetch_pool_clear(&l->pool);
-    curl_multi_cleanup(l->multi);
+    conns_free(&l->conns);
     poller_free(l->poller);
     curl_slist_free_all(l->headers);
     pthread_mutex_destroy(&l->lock);

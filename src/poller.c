@@ -23,16 +23,23 @@
  * connection the server closed). curl tells us of every close through
  * poller_close_socket(), and a closed descriptor leaves epoll by itself. */
 struct poller_sock {
-    uint32_t events;   /* registered in epoll */
+    uint32_t events;    /* registered in epoll */
     unsigned char in_epoll, wanted;
+    unsigned char slot; /* the multi that owns it */
+};
+
+/* One multi handle and its timer. */
+struct poller_multi {
+    struct poller *p;
+    CURLM *multi;
+    long timer_ms;      /* curl's wish: -1 none, else ms from timer_set */
+    uint64_t timer_set; /* when curl set it */
 };
 
 struct poller {
-    CURLM *multi;
     int ep;             /* curl's sockets, watched peers, the wake-up */
     int wake_fd;        /* eventfd */
-    long timer_ms;      /* curl's wish: -1 none, else ms from timer_set */
-    uint64_t timer_set; /* when curl set it */
+    struct poller_multi m[POLLER_MULTI_MAX];
     struct poller_sock *socks; /* by descriptor */
     size_t nsocks;
 };
@@ -46,7 +53,7 @@ struct poller {
 #define POLLER_TAG_PEER ((uint64_t)1 << 63)
 
 /* The slot of descriptor s, growing the table; NULL when out of memory. */
-static struct poller_sock *poller_slot(struct poller *p, curl_socket_t s)
+static struct poller_sock *poller_sock_of(struct poller *p, curl_socket_t s)
 {
     size_t n = p->nsocks ? p->nsocks : 64;
     struct poller_sock *grown;
@@ -83,8 +90,8 @@ static int poller_set(struct poller *p, struct poller_sock *k, curl_socket_t s, 
 
 static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
 {
-    struct poller *p = arg;
-    struct poller_sock *k = poller_slot(p, s);
+    struct poller_multi *m = arg;
+    struct poller_sock *k = poller_sock_of(m->p, s);
 
     (void)e;
     (void)known;
@@ -95,8 +102,9 @@ static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void 
         return 0;
     }
     k->wanted = 1;
-    return poller_set(p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
-                                   (what & CURL_POLL_OUT ? EPOLLOUT : 0));
+    k->slot = (unsigned char)(m - m->p->m);
+    return poller_set(m->p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                                      (what & CURL_POLL_OUT ? EPOLLOUT : 0));
 }
 
 int poller_close_socket(void *arg, curl_socket_t s)
@@ -113,19 +121,21 @@ static int poller_unwanted(struct poller *p, curl_socket_t s)
 {
     struct poller_sock *k = (size_t)s < p->nsocks ? &p->socks[s] : NULL;
 
-    if (!k || k->wanted)
+    if (k && k->wanted)
         return 0;
     epoll_ctl(p->ep, EPOLL_CTL_DEL, s, NULL);
-    k->in_epoll = 0;
+    if (k)
+        k->in_epoll = 0;
     return 1;
 }
-static int poller_on_timer(CURLM *m, long timeout_ms, void *arg)
-{
-    struct poller *p = arg;
 
-    (void)m;
-    p->timer_ms = timeout_ms;
-    p->timer_set = clock_ms();
+static int poller_on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    struct poller_multi *m = arg;
+
+    (void)multi;
+    m->timer_ms = timeout_ms;
+    m->timer_set = clock_ms();
     return 0;
 }
 
@@ -136,27 +146,38 @@ static int poller_add(int ep, int fd, uint32_t events, uint64_t data)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-struct poller *poller_new(CURLM *multi)
+struct poller *poller_new(void)
 {
     struct poller *p = calloc(1, sizeof(*p));
+    int i;
 
     if (!p)
         return NULL;
-    p->multi = multi;
-    p->timer_ms = -1;
+    for (i = 0; i < POLLER_MULTI_MAX; i++) {
+        p->m[i].p = p;
+        p->m[i].timer_ms = -1;
+    }
     p->ep = epoll_create1(EPOLL_CLOEXEC);
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (p->ep < 0 || p->wake_fd < 0 ||
-        poller_add(p->ep, p->wake_fd, EPOLLIN, POLLER_TAG_WAKE) ||
-        curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, poller_on_socket) ||
-        curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, p) ||
-        curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, poller_on_timer) ||
-        curl_multi_setopt(multi, CURLMOPT_TIMERDATA, p))
-        goto err;
+    if (p->ep < 0 || p->wake_fd < 0 || poller_add(p->ep, p->wake_fd, EPOLLIN, POLLER_TAG_WAKE)) {
+        poller_free(p);
+        return NULL;
+    }
     return p;
-err:
-    poller_free(p);
-    return NULL;
+}
+
+int poller_attach(struct poller *p, int slot, CURLM *multi)
+{
+    struct poller_multi *m = &p->m[slot];
+
+    m->multi = multi;
+    m->timer_ms = -1;
+    return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, poller_on_socket) ||
+                   curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, m) ||
+                   curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, poller_on_timer) ||
+                   curl_multi_setopt(multi, CURLMOPT_TIMERDATA, m)
+               ? -1
+               : 0;
 }
 
 void poller_free(struct poller *p)
@@ -184,17 +205,43 @@ int poller_watch(struct poller *p, int fd, void *tag)
     return poller_add(p->ep, fd, EPOLLRDHUP, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
 }
 
-/* How long epoll may sleep: curl's timer, capped by max_ms. */
-static int poller_wait_ms(const struct poller *p, int max_ms)
+/* Milliseconds until m's timer is due (0: due), or max_ms when sooner
+ * or when it has none. */
+static int poller_timer_left(const struct poller_multi *m, uint64_t now, int max_ms)
 {
     long left;
 
-    if (p->timer_ms < 0)
+    if (!m->multi || m->timer_ms < 0)
         return max_ms;
-    left = p->timer_ms - (long)(clock_ms() - p->timer_set);
+    left = m->timer_ms - (long)(now - m->timer_set);
     if (left <= 0)
         return 0;
     return left < max_ms ? (int)left : max_ms;
+}
+
+/* How long epoll may sleep: the nearest curl timer, capped by max_ms. */
+static int poller_wait_ms(const struct poller *p, int max_ms)
+{
+    uint64_t now = clock_ms();
+    int i;
+
+    for (i = 0; i < POLLER_MULTI_MAX && max_ms > 0; i++)
+        max_ms = poller_timer_left(&p->m[i], now, max_ms);
+    return max_ms;
+}
+
+/* Lets every multi whose timer is due act on it. */
+static void poller_timers(struct poller *p)
+{
+    uint64_t now = clock_ms();
+    int i, running;
+
+    for (i = 0; i < POLLER_MULTI_MAX; i++) {
+        if (p->m[i].multi && p->m[i].timer_ms >= 0 && poller_timer_left(&p->m[i], now, 1) == 0) {
+            p->m[i].timer_ms = -1; /* curl sets it again if it still wants one */
+            curl_multi_socket_action(p->m[i].multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+    }
 }
 
 static void poller_drain_wake(struct poller *p)
@@ -225,24 +272,28 @@ static void poller_hangups(const struct epoll_event *ev, int n, poller_hangup_fn
     }
 }
 
+/* A curl socket is ready: tell the multi that owns it. */
+static void poller_socket_ready(struct poller *p, curl_socket_t s, uint32_t events)
+{
+    int running;
+
+    if (poller_unwanted(p, s))
+        return;
+    curl_multi_socket_action(p->m[p->socks[s].slot].multi, s, poller_curl_flags(events), &running);
+}
+
 void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg)
 {
     struct epoll_event ev[POLLER_EVENTS];
-    int n, i, running;
+    int n, i;
 
     n = epoll_wait(p->ep, ev, POLLER_EVENTS, poller_wait_ms(p, max_ms));
     poller_hangups(ev, n, fn, arg);
     for (i = 0; i < n; i++) {
         if (ev[i].data.u64 == POLLER_TAG_WAKE)
             poller_drain_wake(p);
-        else if (ev[i].data.u64 & POLLER_TAG_PEER)
-            continue; /* reported above */
-        else if (!poller_unwanted(p, (curl_socket_t)ev[i].data.u64))
-            curl_multi_socket_action(p->multi, (curl_socket_t)ev[i].data.u64,
-                                     poller_curl_flags(ev[i].events), &running);
+        else if (!(ev[i].data.u64 & POLLER_TAG_PEER))
+            poller_socket_ready(p, (curl_socket_t)ev[i].data.u64, ev[i].events);
     }
-    if (p->timer_ms >= 0 && poller_wait_ms(p, 1) == 0) {
-        p->timer_ms = -1; /* curl sets it again if it still wants one */
-        curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
+    poller_timers(p);
 }

@@ -1,11 +1,12 @@
-/* poller: epoll under one curl multi handle (curl's socket API).
+/* poller: epoll under a few curl multi handles (curl's socket API).
  *
  * curl_multi_poll() hands every socket of every transfer to poll(2) on
  * each turn of the loop; with hundreds of transfers in flight that scan
  * is most of the loop's system time. Here curl tells us which sockets to
  * watch (CURLMOPT_SOCKETFUNCTION) and when to time out
  * (CURLMOPT_TIMERFUNCTION), epoll reports only the sockets that are
- * ready, and curl_multi_socket_action() is called for exactly those.
+ * ready, and curl_multi_socket_action() is called for exactly those, on
+ * the multi handle that owns the socket.
  *
  * It also watches other descriptors for their peer hanging up (the
  * FastCGI connections of requests in flight), and has a wake-up that
@@ -15,24 +16,32 @@
 
 #include <curl/curl.h>
 
+#define POLLER_MULTI_MAX 16
+
 struct poller;
 
 /* Called for each watched descriptor whose peer hung up. */
 typedef void (*poller_hangup_fn)(void *tag, void *arg);
 
-/* Takes over the multi's socket and timer callbacks; NULL on failure. */
-struct poller *poller_new(CURLM *multi);
+/* NULL on failure. */
+struct poller *poller_new(void);
+/* Frees the poller; the multi handles stay the caller's (clean them up
+ * first: curl closes their sockets through poller_close_socket). */
 void poller_free(struct poller *p);
+/* Takes over the socket and timer callbacks of multi as slot (below
+ * POLLER_MULTI_MAX); a slot may be given a new multi once the old one is
+ * cleaned up. 0, or -1 when curl refused. */
+int poller_attach(struct poller *p, int slot, CURLM *multi);
+/* curl's CURLOPT_CLOSESOCKETFUNCTION for every transfer, with the poller
+ * as CURLOPT_CLOSESOCKETDATA: closes s and forgets it. */
+int poller_close_socket(void *poller, curl_socket_t s);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
 /* Watches fd until it is closed (closing is what ends the watch: no
  * epoll_ctl spent on it); on hang-up calls the hangup function with tag.
  * 0, or -1 when epoll refused it. fd must not be dup()ed. */
 int poller_watch(struct poller *p, int fd, void *tag);
-/* curl's CURLOPT_CLOSESOCKETFUNCTION for every transfer of the multi, with
- * the poller as CURLOPT_CLOSESOCKETDATA: closes s and forgets it. */
-int poller_close_socket(void *poller, curl_socket_t s);
-/* Waits at most max_ms for sockets, curl's timer or a wake-up, and lets
+/* Waits at most max_ms for sockets, curl's timers or a wake-up, and lets
  * curl act on what happened. Hang-ups are reported through fn. */
 void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg);
 

@@ -377,6 +377,27 @@ test_limits() {
     stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
+# Kept-alive upstream connections are closed once a process has had no
+# request for --idle-timeout: its descriptors go back to where they were.
+test_idle_close() {
+    local pid before during
+    stack_stop_service
+    stack_service 1 "${SVC_FLAGS[@]}" --idle-timeout 1000 || die "service did not restart"
+    pid=${STACK_SVC_PIDS%% *}
+    get /healthcheck # serving: every descriptor of its own is open
+    before=$(ls "/proc/$pid/fd" | wc -l)
+    get /orders/00000000-0000-4000-8000-000000000010/items
+    during=$(ls "/proc/$pid/fd" | wc -l)
+    check "idle: answered" "$STATUS" 200
+    check "idle: upstream connections kept alive after the answer" "$((during > before))" 1
+    stack_wait sh -c "[ \$(ls /proc/$pid/fd | wc -l) -le $before ]"
+    check "idle: descriptors back to $before once idle for 1 s" "$(ls "/proc/$pid/fd" | wc -l)" "$before"
+    get /orders/00000000-0000-4000-8000-000000000003/items
+    check "idle: answers again after closing" "$STATUS" 200
+    stack_stop_service
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
+}
+
 test_refused() {
     stack_stop_service
     MAGALU_API_URL=http://127.0.0.1:$DEAD_PORT stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
@@ -413,6 +434,7 @@ test_breaker
 test_request_log
 test_metrics
 test_key_never_logged
+test_idle_close
 test_refused
 test_no_reports
 echo "e2e ($FRONT): $PASS passed, $FAIL failed"

@@ -1,0 +1,98 @@
+#include "conns.h"
+
+#include <string.h>
+
+/* A multi handle with the limits of one share; NULL on failure. */
+static CURLM *conns_new_multi(long limit)
+{
+    CURLM *m = curl_multi_init();
+
+    if (!m)
+        return NULL;
+    if (curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, limit) ||
+        curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit) ||
+        /* keep every connection it was allowed to open for reuse */
+        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit) ||
+        curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)) {
+        curl_multi_cleanup(m);
+        return NULL;
+    }
+    return m;
+}
+
+int conns_init(struct conns *c, struct poller *p, long max_connections)
+{
+    int i;
+
+    memset(c, 0, sizeof(*c));
+    c->poller = p;
+    c->count = max_connections < CONNS_MULTI_MAX ? (int)max_connections : CONNS_MULTI_MAX;
+    for (i = 0; i < c->count; i++) {
+        c->limit[i] = max_connections / c->count + (i < max_connections % c->count);
+        c->multi[i] = conns_new_multi(c->limit[i]);
+        if (!c->multi[i] || poller_attach(p, i, c->multi[i]))
+            return -1;
+    }
+    return 0;
+}
+
+void conns_free(struct conns *c)
+{
+    int i;
+
+    for (i = 0; i < c->count; i++) {
+        if (c->multi[i])
+            curl_multi_cleanup(c->multi[i]);
+        c->multi[i] = NULL;
+    }
+}
+
+int conns_add(struct conns *c, CURL *e)
+{
+    int slot = c->next;
+
+    c->next = (c->next + 1) % c->count;
+    if (curl_multi_add_handle(c->multi[slot], e) != CURLM_OK)
+        return -1;
+    c->used = 1;
+    return slot;
+}
+
+void conns_remove(struct conns *c, int slot, CURL *e)
+{
+    curl_multi_remove_handle(c->multi[slot], e);
+}
+
+CURLMsg *conns_info_read(struct conns *c)
+{
+    CURLMsg *msg;
+    int left;
+
+    for (; c->reading < c->count; c->reading++) {
+        msg = curl_multi_info_read(c->multi[c->reading], &left);
+        if (msg)
+            return msg;
+    }
+    c->reading = 0;
+    return NULL;
+}
+
+int conns_reset(struct conns *c)
+{
+    CURLM *fresh;
+    int i, result = 0;
+
+    for (i = 0; i < c->count; i++) {
+        fresh = conns_new_multi(c->limit[i]);
+        if (!fresh) {
+            result = -1;
+            continue;
+        }
+        curl_multi_cleanup(c->multi[i]); /* closes its connections */
+        c->multi[i] = fresh;
+        if (poller_attach(c->poller, i, fresh))
+            result = -1;
+    }
+    c->used = 0;
+    return result;
+}
