@@ -84,14 +84,15 @@ int conns_reset(struct conns *c)
 
     for (i = 0; i < c->count; i++) {
         fresh = conns_new_multi(c->limit[i]);
-        if (!fresh) {
+        if (!fresh || poller_attach(c->poller, i, fresh)) {
+            if (fresh)
+                curl_multi_cleanup(fresh);
+            poller_attach(c->poller, i, c->multi[i]); /* keep the old one */
             result = -1;
             continue;
         }
         curl_multi_cleanup(c->multi[i]); /* closes its connections */
         c->multi[i] = fresh;
-        if (poller_attach(c->poller, i, fresh))
-            result = -1;
     }
     c->used = 0;
     return result;

@@ -36,8 +36,10 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_data) ||
            curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
            curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, o->max_idle_s) ||
+           curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, o->open_socket) ||
+           curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, o->socket_data) ||
            curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, o->close_socket) ||
-           curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, o->close_data) ||
+           curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, o->socket_data) ||
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
 

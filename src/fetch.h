@@ -32,8 +32,9 @@ struct fetch_opts {
                        for https, where ALPN tells soon; on plain http it
                        would queue every call behind one connection */
     long max_idle_s; /* a kept-alive connection idle longer is not reused */
-    curl_closesocket_callback close_socket; /* who closes sockets, and */
-    void *close_data;                       /* its argument */
+    curl_opensocket_callback open_socket;   /* who opens and closes */
+    curl_closesocket_callback close_socket; /* sockets, and */
+    void *socket_data;                      /* their argument */
 };
 
 struct fetch {

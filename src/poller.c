@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -17,15 +18,20 @@
  * every transfer (CURL_POLL_REMOVE) and asks for it again with the next
  * one on the same kept-alive connection: deleting and adding it each
  * time was 8 epoll_ctl calls per answer (perf: 8 % of the CPU). So a
- * socket curl removes stays in epoll with its last events; the next
- * transfer usually wants the same ones and costs no call at all. An
- * event on a socket curl does not want is taken out then (once: an idle
- * connection the server closed). curl tells us of every close through
- * poller_close_socket(), and a closed descriptor leaves epoll by itself. */
+ * connection socket curl removes stays in epoll with its last events;
+ * the next transfer usually wants the same ones and costs no call at all.
+ * An event on a socket curl does not want is taken out then (once: an
+ * idle connection the server closed).
+ * Only sockets curl opened through poller_open_socket() are kept so: we
+ * hear of their close (poller_close_socket(), and a closed descriptor
+ * leaves epoll by itself). Others (the threaded resolver's socketpair,
+ * which curl closes on its own) leave epoll when curl removes them, so
+ * that no stale entry can stand for a reused descriptor number. */
 struct poller_sock {
     uint32_t events;    /* registered in epoll */
     unsigned char in_epoll, wanted;
-    unsigned char slot; /* the multi that owns it */
+    unsigned char ours;  /* opened by poller_open_socket() */
+    unsigned char slot;  /* the multi that owns it */
 };
 
 /* One multi handle and its timer. */
@@ -73,19 +79,31 @@ static struct poller_sock *poller_sock_of(struct poller *p, curl_socket_t s)
     return &p->socks[s];
 }
 
-/* Registers s for events: MOD when epoll has it, ADD when not. */
+/* Registers s for events: MOD when epoll has it, ADD when not (and the
+ * other one should the table be wrong). */
 static int poller_set(struct poller *p, struct poller_sock *k, curl_socket_t s, uint32_t events)
 {
     struct epoll_event ev = {events, {.u64 = (uint64_t)s}};
-    int op = k->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    int r;
 
     if (k->in_epoll && k->events == events)
         return 0;
-    if (epoll_ctl(p->ep, op, s, &ev))
+    r = epoll_ctl(p->ep, k->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+    if (r && (errno == ENOENT || errno == EEXIST))
+        r = epoll_ctl(p->ep, errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev);
+    if (r)
         return -1;
     k->in_epoll = 1;
     k->events = events;
     return 0;
+}
+
+/* Takes s out of epoll. */
+static void poller_forget(struct poller *p, struct poller_sock *k, curl_socket_t s)
+{
+    if (k->in_epoll)
+        epoll_ctl(p->ep, EPOLL_CTL_DEL, s, NULL);
+    k->in_epoll = 0;
 }
 
 static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
@@ -98,7 +116,9 @@ static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void 
     if (!k)
         return -1;
     if (what == CURL_POLL_REMOVE) {
-        k->wanted = 0; /* stays in epoll: see struct poller_sock */
+        k->wanted = 0;
+        if (!k->ours)
+            poller_forget(m->p, k, s); /* see struct poller_sock */
         return 0;
     }
     k->wanted = 1;
@@ -107,12 +127,31 @@ static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void 
                                       (what & CURL_POLL_OUT ? EPOLLOUT : 0));
 }
 
+curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct poller_sock *k;
+    curl_socket_t s;
+
+    (void)purpose;
+    s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    k = s >= 0 ? poller_sock_of(arg, s) : NULL;
+    if (s >= 0 && !k) {
+        close(s);
+        return CURL_SOCKET_BAD;
+    }
+    if (k) {
+        k->in_epoll = k->wanted = 0; /* a new descriptor: epoll has it not */
+        k->ours = 1;
+    }
+    return s;
+}
+
 int poller_close_socket(void *arg, curl_socket_t s)
 {
     struct poller *p = arg;
 
     if (s >= 0 && (size_t)s < p->nsocks)
-        p->socks[s].in_epoll = p->socks[s].wanted = 0;
+        p->socks[s].in_epoll = p->socks[s].wanted = p->socks[s].ours = 0;
     return close(s);
 }
 

@@ -32,8 +32,10 @@ void poller_free(struct poller *p);
  * POLLER_MULTI_MAX); a slot may be given a new multi once the old one is
  * cleaned up. 0, or -1 when curl refused. */
 int poller_attach(struct poller *p, int slot, CURLM *multi);
-/* curl's CURLOPT_CLOSESOCKETFUNCTION for every transfer, with the poller
- * as CURLOPT_CLOSESOCKETDATA: closes s and forgets it. */
+/* curl's CURLOPT_OPENSOCKETFUNCTION and CURLOPT_CLOSESOCKETFUNCTION for
+ * every transfer, with the poller as their data: the sockets they open
+ * and close are the ones the poller may keep in epoll between calls. */
+curl_socket_t poller_open_socket(void *poller, curlsocktype purpose, struct curl_sockaddr *a);
 int poller_close_socket(void *poller, curl_socket_t s);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);

@@ -8,9 +8,11 @@
  * FCGI_STDOUT, then FCGI_END_REQUEST. record_send() writes them with
  * writev-style gathering, no copy of the body, usually in one syscall.
  *
- * The socket is never left blocking the caller (the loop thread): each
- * send is non-blocking, and a peer that stops reading gets at most
- * timeout_ms in all. Nothing here allocates. */
+ * Each send is non-blocking; when the socket is full the caller waits for
+ * room, at most timeout_ms in all. On the loop thread that wait stalls
+ * every request for as long (as SO_SNDTIMEO did before): web servers read
+ * FastCGI answers at once, so only a broken peer makes it happen.
+ * Nothing here allocates. */
 #ifndef RECORD_H
 #define RECORD_H
 

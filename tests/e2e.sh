@@ -377,6 +377,23 @@ test_limits() {
     stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
+# An upstream named by a host name: curl 7.88 resolves it on a thread that
+# signals through a socketpair of its own (one lookup per multi handle),
+# which the poller must take out of epoll when curl drops it.
+test_host_name() {
+    local i bad=0
+    stack_stop_service
+    MAGALU_API_URL=http://localhost:$UP_PORT stack_service 1 "${SVC_FLAGS[@]}" ||
+        die "service did not restart"
+    for i in $(seq 1 24); do
+        get /orders/00000000-0000-4000-8000-000000000003/items
+        [ "$STATUS" = 200 ] || bad=$((bad + 1))
+    done
+    check "upstream by host name: 24 orders of 3 packages, none failed" "$bad" 0
+    stack_stop_service
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
+}
+
 # Kept-alive upstream connections are closed once a process has had no
 # request for --idle-timeout: its descriptors go back to where they were.
 test_idle_close() {
@@ -434,6 +451,7 @@ test_breaker
 test_request_log
 test_metrics
 test_key_never_logged
+test_host_name
 test_idle_close
 test_refused
 test_no_reports
