@@ -1,11 +1,12 @@
 /* loop: the thread that talks to the upstream for every request.
  *
- * One thread owns one long-lived curl multi handle: its connection pool,
- * DNS cache and HTTP/2 streams serve every request of the process. Jobs
- * arrive through loop_submit() from the acceptor; the loop fetches the
- * order, then the packages (at most `fanout` at once per job, at most
- * `max_connections` connections in all), and writes each answer. A job's
- * first failure cancels its other calls at once. */
+ * One thread owns the long-lived curl multi handles of the process
+ * (conns.h): their connection pools, DNS caches and HTTP/2 streams serve
+ * every request of the process. Jobs arrive through loop_submit() from
+ * the acceptor; the loop fetches the order, then the packages (at most
+ * `fanout` at once per job, at most `max_connections` connections in
+ * all), and writes each answer. A job's first failure cancels its other
+ * calls at once. */
 #ifndef LOOP_H
 #define LOOP_H
 
