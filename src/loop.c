@@ -19,8 +19,8 @@
    after a burst of thousands of calls the rest is freed. */
 #define LOOP_POOL_MAX 512
 /* A request is watched for its client leaving once it has waited this
-   long: most are answered sooner, and then the two epoll_ctl calls of a
-   watch (8 % of the CPU at L = 0, perf) would buy nothing. */
+   long: most are answered sooner, and then a watch's epoll_ctl would buy
+   nothing. */
 #define LOOP_WATCH_AFTER_MS 20
 
 struct loop {
@@ -335,24 +335,27 @@ static int loop_refuse(struct loop *l, struct job *j)
     return 1;
 }
 
-/* Milliseconds from now to at; 0 when at is past. */
-static uint64_t loop_until(uint64_t at, uint64_t now)
+/* Shortens *wait (ms from now) to reach at; a past at makes it 0. */
+static void loop_wake_by(uint64_t *wait, uint64_t at, uint64_t now)
 {
-    return at > now ? at - now : 0;
+    uint64_t until = at > now ? at - now : 0;
+
+    if (until < *wait)
+        *wait = until;
 }
 
-/* How long the loop may sleep: to the next deadline or watch, at most
- * LOOP_IDLE_WAIT_MS. */
+/* How long the loop may sleep: to the next deadline, watch or idle
+ * close, at most LOOP_IDLE_WAIT_MS. */
 static int loop_wait_ms(const struct loop *l, uint64_t now)
 {
     uint64_t wait = LOOP_IDLE_WAIT_MS;
 
-    if (l->live_head && loop_until(l->live_head->deadline_ms, now) < wait)
-        wait = loop_until(l->live_head->deadline_ms, now);
-    if (l->watch_next && loop_until(l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now) < wait)
-        wait = loop_until(l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now);
-    if (!l->live_head && l->conns.used && loop_until(l->last_busy + l->cfg->idle_timeout_ms, now) < wait)
-        wait = loop_until(l->last_busy + l->cfg->idle_timeout_ms, now);
+    if (l->live_head)
+        loop_wake_by(&wait, l->live_head->deadline_ms, now);
+    if (l->watch_next)
+        loop_wake_by(&wait, l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now);
+    if (!l->live_head && l->conns.used)
+        loop_wake_by(&wait, l->last_busy + (uint64_t)l->cfg->idle_timeout_ms, now);
     return (int)wait;
 }
 

@@ -110,7 +110,8 @@ static int record_push_header(struct record_out *o, int type, unsigned id, size_
 {
     unsigned char *h;
 
-    if ((o->nhead == RECORD_IOV || o->niov == RECORD_IOV) && record_flush(o) < 0)
+    /* every header is one iovec, so head[] is never fuller than iov[] */
+    if (o->niov == RECORD_IOV && record_flush(o) < 0)
         return -1;
     h = o->head[o->nhead++];
     record_header(h, type, id, len);

@@ -29,7 +29,7 @@ static enum reply_kind server_quick_kind(enum route_kind k)
     }
 }
 
-static void server_start_job(const struct server *s, struct request *req, const char *order_id)
+static void server_start_job(const struct server *s, struct request *req)
 {
     const struct config *c = s->cfg;
     struct job_limits lim = {(size_t)c->max_packages, (size_t)c->max_answer, (size_t)c->fanout};
@@ -39,7 +39,7 @@ static void server_start_job(const struct server *s, struct request *req, const 
         server_answer(req, REPLY_UNAVAILABLE);
         return;
     }
-    j = job_new(req, order_id, &lim, req->started_ms, c->request_timeout_ms);
+    j = job_new(req, req->route.order_id, &lim, req->started_ms, c->request_timeout_ms);
     if (!j) {
         server_answer(req, REPLY_BAD_GATEWAY);
         return;
@@ -80,7 +80,7 @@ static void server_dispatch(const struct server *s, struct request *req)
 {
     switch (req->route.kind) {
     case ROUTE_ITEMS:
-        server_start_job(s, req, req->route.order_id);
+        server_start_job(s, req);
         break;
     case ROUTE_METRICS:
         server_metrics(s, req);
