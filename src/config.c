@@ -39,6 +39,9 @@ static const struct config_num config_nums[] = {
      "package calls at once per request; 1 fetches one at a time", "N"},
     {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", CFG_OFF(max_connections), 4096, 1, 16384,
      "upstream connections per process", "N"},
+    {"max-connecting", "API_PEDIDOS_MAX_CONNECTING", CFG_OFF(max_connecting), 64, 1, 16384,
+     "upstream connections being set up (connect, TLS handshake) at once per process; "
+     "more calls wait for one", "N"},
     {"idle-timeout", "API_PEDIDOS_IDLE_TIMEOUT_MS", CFG_OFF(idle_timeout_ms), 60000, 1000, 3600000,
      "ms a kept-alive upstream connection may stay idle; a process idle that long closes them all", "MS"},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,
@@ -55,6 +58,8 @@ static const struct config_num config_nums[] = {
      "circuit breaker: trial requests that must succeed to close it", "N"},
     {"metrics", "API_PEDIDOS_METRICS", CFG_OFF(metrics), 0, 0, 1,
      "1 answers GET /metrics (Prometheus); keep it to internal addresses", "0|1"},
+    {"upstream-http2", "API_PEDIDOS_UPSTREAM_HTTP2", CFG_OFF(upstream_http2), 1, 0, 1,
+     "1 offers HTTP/2 to an https upstream (ALPN), 0 keeps it to HTTP/1.1", "0|1"},
 };
 
 #define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))
@@ -153,6 +158,23 @@ static int config_set_header_value(char **field, const char *what, const char *s
     return *field ? 0 : -1;
 }
 
+/* The CA bundle must be a readable file now, not at the first call. */
+static int config_set_ca_file(struct config *c, const char *what, const char *s,
+                              char *err, size_t errlen)
+{
+    FILE *f;
+
+    if (!*s || strlen(s) > 4096)
+        return config_fail(err, errlen, what, s, "want the path of a PEM file");
+    f = fopen(s, "r");
+    if (!f)
+        return config_fail(err, errlen, what, s, strerror(errno));
+    fclose(f);
+    free(c->ca_file);
+    c->ca_file = strdup(s);
+    return c->ca_file ? 0 : -1;
+}
+
 static int config_set_listen(struct config *c, const char *s, char *err, size_t errlen)
 {
     if (!*s || strlen(s) > 100)
@@ -192,6 +214,9 @@ static int config_from_env(struct config *c, char *err, size_t errlen)
         return -1;
     if ((v = getenv("API_PEDIDOS_LISTEN")) && config_set_listen(c, v, err, errlen))
         return -1;
+    if ((v = getenv("API_PEDIDOS_CA_FILE")) && *v &&
+        config_set_ca_file(c, "API_PEDIDOS_CA_FILE", v, err, errlen))
+        return -1;
     if ((v = getenv("API_PEDIDOS_LOG_LEVEL")) && config_set_level(c, "API_PEDIDOS_LOG_LEVEL", v, err, errlen))
         return -1;
     for (i = 0; i < CONFIG_NNUMS; i++) {
@@ -211,7 +236,9 @@ static void config_usage(FILE *f)
             "FastCGI service: GET /orders/{id}/items from the Magalu Maestro API.\n"
             "Started by spawn-fcgi (the FastCGI socket on fd 0) or with --listen.\n\n"
             "  --listen ADDR          HOST:PORT, :PORT or a unix socket path [API_PEDIDOS_LISTEN]\n"
-            "  --log-level LEVEL      error, warn, info or debug; default info [API_PEDIDOS_LOG_LEVEL]\n");
+            "  --log-level LEVEL      error, warn, info or debug; default info [API_PEDIDOS_LOG_LEVEL]\n"
+            "  --ca-file PATH         PEM bundle of the CAs the https upstream is checked against;\n"
+            "                         default the system's store [API_PEDIDOS_CA_FILE]\n");
     for (i = 0; i < CONFIG_NNUMS; i++)
         fprintf(f, "  --%s %-*s %s; default %ld [%s]\n", config_nums[i].flag,
                 (int)(19 - strlen(config_nums[i].flag)), config_nums[i].arg,
@@ -224,7 +251,8 @@ static void config_usage(FILE *f)
             "                  (the Maestro API is $MAGALU_API_URL/maestro/v1)\n"
             "  APIKEY          Maestro API key, sent as X-Api-Key (required)\n"
             "  TENANT_ID       sent as X-Tenant-Id; default " CONFIG_DEFAULT_TENANT "\n\n"
-            "A flag beats its environment variable. A bad value: one line on stderr, exit 2.\n");
+            "A flag beats its environment variable. A bad value: one line on stderr, exit 2.\n"
+            "The upstream's certificate and host name are always verified; no option turns that off.\n");
 }
 
 static void config_options(struct option *o)
@@ -235,6 +263,7 @@ static void config_options(struct option *o)
         o[i] = (struct option){config_nums[i].flag, required_argument, NULL, OPT_NUM_BASE + (int)i};
     o[i++] = (struct option){"listen", required_argument, NULL, 'l'};
     o[i++] = (struct option){"log-level", required_argument, NULL, 'L'};
+    o[i++] = (struct option){"ca-file", required_argument, NULL, 'C'};
     o[i++] = (struct option){"help", no_argument, NULL, 'h'};
     o[i++] = (struct option){"version", no_argument, NULL, 'V'};
     o[i] = (struct option){NULL, 0, NULL, 0};
@@ -244,7 +273,7 @@ static void config_options(struct option *o)
  * environment holds. */
 static enum config_result config_scan_meta(int argc, char **argv)
 {
-    struct option opts[CONFIG_NNUMS + 5];
+    struct option opts[CONFIG_NNUMS + 6];
     int ch;
 
     config_options(opts);
@@ -278,7 +307,7 @@ static void config_unknown(int argc, char **argv, char *err, size_t errlen)
 static enum config_result config_from_argv(struct config *c, int argc, char **argv,
                                            char *err, size_t errlen)
 {
-    struct option opts[CONFIG_NNUMS + 5];
+    struct option opts[CONFIG_NNUMS + 6];
     char what[64];
     int ch, r = 0;
 
@@ -292,6 +321,8 @@ static enum config_result config_from_argv(struct config *c, int argc, char **ar
             r = config_set_listen(c, optarg, err, errlen);
         } else if (ch == 'L') {
             r = config_set_level(c, "--log-level", optarg, err, errlen);
+        } else if (ch == 'C') {
+            r = config_set_ca_file(c, "--ca-file", optarg, err, errlen);
         } else if (ch >= OPT_NUM_BASE && ch < OPT_NUM_BASE + (int)CONFIG_NNUMS) {
             snprintf(what, sizeof(what), "--%s", config_nums[ch - OPT_NUM_BASE].flag);
             r = config_set_num(c, &config_nums[ch - OPT_NUM_BASE], what, optarg, err, errlen);
@@ -345,5 +376,6 @@ void config_free(struct config *c)
     free(c->maestro);
     free(c->api_key);
     free(c->tenant);
+    free(c->ca_file);
     memset(c, 0, sizeof(*c));
 }

@@ -19,6 +19,8 @@ struct config {
     char *maestro;         /* $MAGALU_API_URL/maestro/v1, no trailing slash */
     char *api_key;         /* secret: never logged, never answered */
     char *tenant;
+    char *ca_file;         /* PEM bundle the upstream is checked against;
+                              NULL: the system's (libcurl's built-in) */
     long max_in_flight;    /* requests held at once; past it: 503 */
     long connect_timeout_ms;
     long call_timeout_ms;  /* one upstream call, queueing included */
@@ -28,6 +30,7 @@ struct config {
     long max_packages;     /* packages in one order; more: 502 */
     long fanout;           /* package calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */
+    long max_connecting;   /* of those, in their set-up (TLS handshake) at once */
     long idle_timeout_ms;  /* upstream connections idle longer are closed */
     long backlog;          /* listen backlog with --listen */
     long breaker_window;   /* circuit breaker: calls remembered */
@@ -36,6 +39,7 @@ struct config {
     long breaker_open_ms;  /* how long it stays open */
     long breaker_trials;   /* requests let through half-open */
     long metrics;          /* 1: answer GET /metrics */
+    long upstream_http2;   /* 1: offer HTTP/2 to an https upstream */
     int log_level;
 };
 

@@ -20,12 +20,29 @@ static CURLM *conns_new_multi(long limit)
     return m;
 }
 
+static CURLSH *conns_new_share(void)
+{
+    CURLSH *sh = curl_share_init();
+
+    if (!sh)
+        return NULL;
+    if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) ||
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS)) {
+        curl_share_cleanup(sh);
+        return NULL;
+    }
+    return sh;
+}
+
 int conns_init(struct conns *c, struct poller *p, long max_connections)
 {
     int i;
 
     memset(c, 0, sizeof(*c));
     c->poller = p;
+    c->share = conns_new_share();
+    if (!c->share)
+        return -1;
     c->count = max_connections < CONNS_MULTI_MAX ? (int)max_connections : CONNS_MULTI_MAX;
     for (i = 0; i < c->count; i++) {
         c->limit[i] = max_connections / c->count + (i < max_connections % c->count);
@@ -45,6 +62,17 @@ void conns_free(struct conns *c)
             curl_multi_cleanup(c->multi[i]);
         c->multi[i] = NULL;
     }
+    if (c->share)
+        curl_share_cleanup(c->share);
+    c->share = NULL;
+}
+
+int conns_add_at(struct conns *c, int slot, CURL *e)
+{
+    if (curl_multi_add_handle(c->multi[slot], e) != CURLM_OK)
+        return -1;
+    c->used = 1;
+    return slot;
 }
 
 int conns_add(struct conns *c, CURL *e)
@@ -52,10 +80,7 @@ int conns_add(struct conns *c, CURL *e)
     int slot = c->next;
 
     c->next = (c->next + 1) % c->count;
-    if (curl_multi_add_handle(c->multi[slot], e) != CURLM_OK)
-        return -1;
-    c->used = 1;
-    return slot;
+    return conns_add_at(c, slot, e);
 }
 
 void conns_remove(struct conns *c, int slot, CURL *e)

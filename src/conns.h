@@ -14,6 +14,11 @@
  * per-process connection limit is split between them, and their sum never
  * exceeds it.
  *
+ * One share handle (curl_share) holds the TLS sessions and the DNS cache
+ * of all the multi handles, so a connection opened on any of them resumes
+ * a session another one made instead of a full handshake, and a host
+ * name is looked up once. Only the loop thread uses it: no locks.
+ *
  * conns_reset() closes every kept-alive connection (after the loop has
  * been idle: descriptors go back to what they were at start).
  * Loop thread only. */
@@ -29,6 +34,7 @@
 struct conns {
     struct poller *poller;           /* borrowed */
     CURLM *multi[CONNS_MULTI_MAX];   /* owned */
+    CURLSH *share;                   /* owned; set on every transfer */
     long limit[CONNS_MULTI_MAX];     /* connections each may open */
     int count;                       /* handles in use */
     int next;                        /* the one the next transfer goes to */
@@ -37,11 +43,16 @@ struct conns {
 };
 
 /* max_connections (>= 1) split over min(CONNS_MULTI_MAX, max_connections)
- * handles attached to p. 0, or -1 (conns_free() cleans up either way). */
+ * handles attached to p. 0, or -1 (conns_free() cleans up either way).
+ * conns_free() must come after every easy handle that used c->share is
+ * cleaned up. */
 int conns_init(struct conns *c, struct poller *p, long max_connections);
 void conns_free(struct conns *c);
 /* Adds e to the next handle in turn; its slot, or -1 when curl refused. */
 int conns_add(struct conns *c, CURL *e);
+/* Adds e to the handle of slot (where a connection was just handed on);
+ * slot, or -1 when curl refused. */
+int conns_add_at(struct conns *c, int slot, CURL *e);
 /* Removes e from the handle of slot. */
 void conns_remove(struct conns *c, int slot, CURL *e);
 /* The next message of any handle, NULL when none is left. */

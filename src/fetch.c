@@ -1,5 +1,6 @@
 #include "fetch.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,20 @@ static size_t fetch_on_data(char *p, size_t size, size_t n, void *arg)
     if (jbuf_put(&f->body, p, size * n))
         return 0;
     return size * n;
+}
+
+/* Opens the transfer's socket through the caller's opener, and notes
+ * when it said "not now" (the caller then parks the call). */
+static curl_socket_t fetch_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct fetch *f = arg;
+    curl_socket_t s;
+
+    errno = 0;
+    s = f->open_socket(f->socket_data, purpose, a);
+    if (s == CURL_SOCKET_BAD && errno == EAGAIN)
+        f->gated = 1;
+    return s;
 }
 
 static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_opts *o)
@@ -32,14 +47,22 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
               flight that is most of the memory; bodies are a few KiB */
            curl_easy_setopt(e, CURLOPT_BUFFERSIZE, FETCH_RECV_BUFFER) ||
            curl_easy_setopt(e, CURLOPT_PIPEWAIT, o->pipewait) ||
-           curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) ||
+           curl_easy_setopt(e, CURLOPT_HTTP_VERSION, o->http_version) ||
+           curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) ||
+           curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) ||
+           (o->ca_file && curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file)) ||
+           /* a CA directory would defeat the cached store: tls.h */
+           curl_easy_setopt(e, CURLOPT_CAPATH, NULL) ||
+           curl_easy_setopt(e, CURLOPT_SHARE, o->share) ||
            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_data) ||
            curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
            curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, o->max_idle_s) ||
-           curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, o->open_socket) ||
-           curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, o->socket_data) ||
+           curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket) ||
+           curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f) ||
            curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, o->close_socket) ||
            curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, o->socket_data) ||
+           curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, o->connection_ready) ||
+           curl_easy_setopt(e, CURLOPT_PREREQDATA, o->socket_data) ||
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
 
@@ -58,6 +81,8 @@ static struct fetch *fetch_create(const char *url, const struct fetch_opts *o)
     if (!f)
         return NULL;
     jbuf_init(&f->body, (size_t)o->max_body);
+    f->open_socket = o->open_socket;
+    f->socket_data = o->socket_data;
     f->easy = curl_easy_init();
     if (!f->easy || fetch_setopts(f, url, o)) {
         fetch_destroy(f);
@@ -92,11 +117,21 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
         return NULL;
     f->owner = owner;
     f->index = index;
-    f->prev = f->next = NULL;
+    f->prev = f->next = f->wait_prev = f->wait_next = NULL;
+    f->waiting = f->retried = f->gated = 0;
     f->code = CURLE_OK;
     f->status = 0;
     f->body.len = 0;
     return f;
+}
+
+int fetch_again(struct fetch *f, long timeout_ms)
+{
+    f->gated = 0;
+    f->code = CURLE_OK;
+    f->status = 0;
+    f->body.len = 0;
+    return curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ? -1 : 0;
 }
 
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
@@ -140,6 +175,25 @@ int fetch_upstream_fault(const struct fetch *f)
     default:
         return 0;
     }
+}
+
+int fetch_died_with_connection(const struct fetch *f)
+{
+    long connects = -1;
+
+    switch (f->code) {
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        break;
+    default:
+        return 0;
+    }
+    /* no new connection made: the call went out on a kept-alive one */
+    return curl_easy_getinfo(f->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+           connects == 0;
 }
 
 void fetch_free(struct fetch_pool *p, struct fetch *f)

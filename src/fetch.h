@@ -2,7 +2,8 @@
  *
  * fetch_new() builds a handle with every safety the service relies on:
  * no signals, connect and total timeouts, no redirects, http(s) only, a
- * size cap enforced both by curl and by our own write callback. The
+ * size cap enforced both by curl and by our own write callback, the
+ * peer's certificate and host name verified against one CA file (tls.h). The
  * struct fetch owns the handle and the body; fetch_free() gives both back
  * to a pool (the caller removes the handle from its multi first).
  *
@@ -14,6 +15,7 @@
 #define FETCH_H
 
 #include <curl/curl.h>
+#include <stdint.h>
 
 #include "jbuf.h"
 
@@ -32,9 +34,13 @@ struct fetch_opts {
                        for https, where ALPN tells soon; on plain http it
                        would queue every call behind one connection */
     long max_idle_s; /* a kept-alive connection idle longer is not reused */
+    long http_version; /* CURL_HTTP_VERSION_2TLS or CURL_HTTP_VERSION_1_1 */
+    const char *ca_file; /* NULL for plain http; outlives the fetch */
+    CURLSH *share;  /* TLS sessions and DNS, shared by every multi handle */
     curl_opensocket_callback open_socket;   /* who opens and closes */
-    curl_closesocket_callback close_socket; /* sockets, and */
-    void *socket_data;                      /* their argument */
+    curl_closesocket_callback close_socket; /* sockets, and hears that */
+    curl_prereq_callback connection_ready;  /* a connection is ready, */
+    void *socket_data;                      /* and their argument */
 };
 
 struct fetch {
@@ -44,8 +50,16 @@ struct fetch {
     long index;    /* the caller's: which call of its request this is */
     int slot;      /* the caller's: which multi handle it is on */
     struct fetch *prev, *next; /* the caller's list of live fetches */
+    struct fetch *wait_prev, *wait_next; /* the caller's, while it waits */
+    uint64_t started_ms; /* the caller's: when the call was first started */
+    unsigned char waiting; /* the caller's: parked, not on a multi handle */
+    unsigned char retried; /* the caller's: started again once already */
+    unsigned char gated;   /* set when the socket opener said "not now"
+                              (errno EAGAIN): the call never left us */
     CURLcode code; /* set by fetch_finish() */
     long status;   /* HTTP status, 0 when none came */
+    curl_opensocket_callback open_socket; /* from fetch_opts */
+    void *socket_data;
 };
 
 struct fetch_pool {
@@ -71,6 +85,13 @@ const char *fetch_describe(const struct fetch *f, char *buf, size_t cap);
 /* 1 when the failure counts against the upstream's health (connection
  * failure, timeout, 5xx), 0 otherwise. */
 int fetch_upstream_fault(const struct fetch *f);
+/* 1 when the call died with a kept-alive connection that it reused (the
+ * server closed it as the request went out: an HTTP/2 GOAWAY, an idle
+ * close, a reset): the request was never answered, and a GET may be
+ * sent again on another connection. */
+int fetch_died_with_connection(const struct fetch *f);
+/* Makes a finished transfer ready to be added again, for timeout_ms. */
+int fetch_again(struct fetch *f, long timeout_ms);
 /* Gives f back to the pool (or frees it when the pool is full). */
 void fetch_free(struct fetch_pool *p, struct fetch *f);
 

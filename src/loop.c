@@ -30,6 +30,7 @@ struct loop {
     uint64_t last_busy;                  /* when a job was last live */
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
+    long http_version;                   /* what ALPN offers */
     struct fetch_pool pool;              /* loop thread only */
     struct breaker breaker;              /* loop thread only */
     pthread_t thread;
@@ -38,6 +39,8 @@ struct loop {
     int stopping;                        /* guarded by lock */
     struct job *live_head, *live_tail;   /* loop thread only; by arrival */
     struct job *watch_next;              /* oldest live job not yet watched */
+    struct fetch *wait_head, *wait_tail; /* calls the gate held back, oldest first */
+    int handed_on[CONNS_MULTI_MAX];      /* connections freed this turn, by slot */
 };
 
 static void loop_link_job(struct loop *l, struct job *j)
@@ -78,11 +81,42 @@ static void loop_unlink_fetch(struct job *j, struct fetch *f)
     j->running--;
 }
 
-/* Removes a transfer from the multi handle and frees it. */
+/* Parks a call the gate held back (gate.h): it keeps its place in its
+ * job, and its share of the fan-out, and waits for a connection. */
+static void loop_park(struct loop *l, struct fetch *f)
+{
+    f->waiting = 1;
+    f->wait_next = NULL;
+    f->wait_prev = l->wait_tail;
+    if (l->wait_tail)
+        l->wait_tail->wait_next = f;
+    else
+        l->wait_head = f;
+    l->wait_tail = f;
+}
+
+static void loop_unpark(struct loop *l, struct fetch *f)
+{
+    if (f->wait_prev)
+        f->wait_prev->wait_next = f->wait_next;
+    else
+        l->wait_head = f->wait_next;
+    if (f->wait_next)
+        f->wait_next->wait_prev = f->wait_prev;
+    else
+        l->wait_tail = f->wait_prev;
+    f->waiting = 0;
+}
+
+/* Removes a transfer from the multi handle (or the waiting calls) and
+ * frees it. */
 static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
 {
     loop_unlink_fetch(j, f);
-    conns_remove(&l->conns, f->slot, f->easy);
+    if (f->waiting)
+        loop_unpark(l, f);
+    else
+        conns_remove(&l->conns, f->slot, f->easy);
     fetch_free(&l->pool, f);
 }
 
@@ -111,12 +145,14 @@ static enum metrics_upstream loop_call_kind(const struct fetch *f, enum fetch_ou
     return METRICS_UP_ERROR;
 }
 
-static void loop_measure(const struct fetch *f, enum fetch_outcome out)
+/* Counts a finished call as kind (METRICS_UP_COUNT: as its outcome says). */
+static void loop_measure(const struct fetch *f, enum fetch_outcome out, enum metrics_upstream kind)
 {
     curl_off_t us = 0;
 
     curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &us);
-    metrics_upstream(loop_call_kind(f, out), us > 0 ? (uint64_t)us : 0);
+    metrics_upstream(kind == METRICS_UP_COUNT ? loop_call_kind(f, out) : kind,
+                     us > 0 ? (uint64_t)us : 0);
 }
 
 /* One upstream call of j ended (not cancelled): tell the breaker. */
@@ -192,6 +228,31 @@ static int loop_url(const struct loop *l, const struct job *j, long index, char 
     return n > 0 && n < LOOP_URL_MAX ? 0 : -1;
 }
 
+/* When call f must be over: its call timeout from its first start (a
+ * wait for a connection counts), or its job's deadline if sooner. */
+static uint64_t loop_call_end(const struct loop *l, const struct fetch *f)
+{
+    const struct job *j = f->owner;
+    uint64_t end = f->started_ms + (uint64_t)l->cfg->call_timeout_ms;
+
+    return end < j->deadline_ms ? end : j->deadline_ms;
+}
+
+/* Adds call f again (slot -1: the next multi handle in turn) for what is
+ * left of its time. 0, or -1 when no time is left or curl refused. */
+static int loop_restart(struct loop *l, struct fetch *f, int slot)
+{
+    uint64_t now = clock_ms(), end = loop_call_end(l, f);
+
+    if (now >= end || fetch_again(f, (long)(end - now)))
+        return -1;
+    slot = slot < 0 ? conns_add(&l->conns, f->easy) : conns_add_at(&l->conns, slot, f->easy);
+    if (slot < 0)
+        return -1;
+    f->slot = slot;
+    return 0;
+}
+
 static void loop_deadline_passed(struct loop *l, struct job *j)
 {
     loop_record(l, j, 1); /* a timeout, as the breaker sees it */
@@ -206,7 +267,8 @@ static int loop_add(struct loop *l, struct job *j, long index)
     uint64_t now = clock_ms();
     struct fetch_opts o = {&j->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
                            l->cfg->max_body, l->pipewait, l->cfg->idle_timeout_ms / 1000,
-                           poller_open_socket, poller_close_socket, l->poller};
+                           l->http_version, l->cfg->ca_file, l->conns.share,
+                           poller_open_socket, poller_close_socket, poller_prereq, l->poller};
     struct fetch *f;
 
     if (now >= j->deadline_ms || loop_url(l, j, index, url))
@@ -216,6 +278,7 @@ static int loop_add(struct loop *l, struct job *j, long index)
     f = fetch_new(&l->pool, url, &o, j, index);
     if (!f)
         return -1;
+    f->started_ms = now;
     f->slot = conns_add(&l->conns, f->easy);
     if (f->slot < 0) {
         fetch_free(&l->pool, f);
@@ -269,6 +332,24 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
         loop_fill(l, j);
 }
 
+/* A call that died with the kept-alive connection it reused is sent
+ * once more (fetch.h): a gateway closing a connection as our request
+ * went out is not a failure of the upstream, nor of the order. */
+static int loop_try_again(struct loop *l, struct fetch *f, enum fetch_outcome out)
+{
+    char why[128];
+
+    if (out != FETCH_FAILED || f->retried || !fetch_died_with_connection(f))
+        return 0;
+    f->retried = 1;
+    fetch_describe(f, why, sizeof(why));
+    loop_measure(f, out, METRICS_UP_RETRIED);
+    if (loop_restart(l, f, -1))
+        return 0;
+    log_debug("msg=\"upstream call sent again\" reason=\"%s\"", why);
+    return 1;
+}
+
 static void loop_on_done(struct loop *l, CURLMsg *msg)
 {
     struct fetch *f = NULL;
@@ -279,9 +360,17 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
     j = f->owner;
     out = fetch_finish(f, msg->data.result);
-    loop_unlink_fetch(j, f);
     conns_remove(&l->conns, f->slot, f->easy);
-    loop_measure(f, out);
+    if (f->gated) {
+        loop_park(l, f);
+        return;
+    }
+    if (out != FETCH_FAILED)
+        l->handed_on[f->slot]++; /* its connection is free for a waiting call */
+    if (loop_try_again(l, f, out))
+        return;
+    loop_unlink_fetch(j, f);
+    loop_measure(f, out, METRICS_UP_COUNT);
     loop_record(l, j, fetch_upstream_fault(f));
     if (out == FETCH_OK)
         loop_on_body(l, j, f);
@@ -300,6 +389,38 @@ static void loop_reap(struct loop *l)
         if (msg->msg == CURLMSG_DONE)
             loop_on_done(l, msg);
     }
+}
+
+/* Starts waiting calls again: first on the connections that calls
+ * finishing this turn handed on, then as many as the gate has room for
+ * (a call that finds an idle connection takes no room, one that finds
+ * none is held back again). Calls whose time ran out while waiting fail
+ * their job: our own queue, not the upstream, so the breaker is not told. */
+static void loop_resume(struct loop *l, uint64_t now)
+{
+    struct fetch *f;
+    int slot = 0, room = poller_gate_room(l->poller);
+
+    while ((f = l->wait_head) && loop_call_end(l, f) <= now) {
+        metrics_upstream(METRICS_UP_NO_CONNECTION, (now - f->started_ms) * 1000);
+        loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "no upstream connection in time");
+    }
+    while ((f = l->wait_head) && slot < l->conns.count) {
+        if (l->handed_on[slot] == 0) {
+            slot++;
+            continue;
+        }
+        l->handed_on[slot]--;
+        loop_unpark(l, f);
+        if (loop_restart(l, f, slot))
+            loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "could not start an upstream call");
+    }
+    while ((f = l->wait_head) && room-- > 0) {
+        loop_unpark(l, f);
+        if (loop_restart(l, f, -1))
+            loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "could not start an upstream call");
+    }
+    memset(l->handed_on, 0, sizeof(l->handed_on));
 }
 
 /* Jobs past their deadline answer 502. All jobs share one timeout, so
@@ -352,6 +473,8 @@ static int loop_wait_ms(const struct loop *l, uint64_t now)
 
     if (l->live_head)
         loop_wake_by(&wait, l->live_head->deadline_ms, now);
+    if (l->wait_head)
+        loop_wake_by(&wait, loop_call_end(l, l->wait_head), now);
     if (l->watch_next)
         loop_wake_by(&wait, l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now);
     if (!l->live_head && l->conns.used)
@@ -426,6 +549,7 @@ static void *loop_main(void *arg)
         poller_run(l->poller, loop_wait_ms(l, clock_ms()), loop_on_hangup, l);
         loop_reap(l);
         now = clock_ms();
+        loop_resume(l, now);
         loop_expire(l, now);
         loop_watch_due(l, now);
         loop_idle(l, now);
@@ -457,7 +581,7 @@ err:
 
 static int loop_setup_upstream(struct loop *l)
 {
-    l->poller = poller_new();
+    l->poller = poller_new((int)l->cfg->max_connecting);
     if (!l->poller)
         return -1;
     return conns_init(&l->conns, l->poller, l->cfg->max_connections);
@@ -480,7 +604,8 @@ struct loop *loop_start(const struct config *cfg)
     if (!l)
         return NULL;
     l->cfg = cfg;
-    l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0;
+    l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0 && cfg->upstream_http2;
+    l->http_version = cfg->upstream_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
     fetch_pool_init(&l->pool, LOOP_POOL_MAX);
     loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);

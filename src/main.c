@@ -16,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "server.h"
+#include "tls.h"
 #include "request.h"
 
 static volatile sig_atomic_t main_stop;
@@ -123,6 +124,12 @@ int main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {
         fprintf(stderr, "api-pedidos: cannot initialise libcurl or libfcgi\n");
         return 1;
+    }
+    if (tls_settle_ca(&cfg, err, sizeof(err))) {
+        fprintf(stderr, "api-pedidos: %s\n", err);
+        curl_global_cleanup();
+        config_free(&cfg);
+        return 2;
     }
     fd = main_listen_fd(&cfg);
     if (fd >= 0 && request_limit_io(fd) != 0)

@@ -13,7 +13,8 @@ static const uint64_t metrics_bounds_ms[] = {5, 10, 25, 50, 100, 250, 500, 1000,
 #define METRICS_NBUCKET (sizeof(metrics_bounds_ms) / sizeof(metrics_bounds_ms[0]))
 
 static const char *metrics_up_names[METRICS_UP_COUNT] = {
-    "ok", "not_found", "bad_status", "timeout", "connect_error", "error",
+    "ok", "not_found", "bad_status", "timeout", "connect_error", "error", "retried",
+    "no_connection",
 };
 
 struct metrics_hist {

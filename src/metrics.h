@@ -20,6 +20,8 @@ enum metrics_upstream {
     METRICS_UP_TIMEOUT,
     METRICS_UP_CONNECT,     /* could not connect */
     METRICS_UP_ERROR,       /* reset, body over the cap, ... */
+    METRICS_UP_RETRIED,     /* died with a reused connection, sent again */
+    METRICS_UP_NO_CONNECTION, /* no connection of ours came in time */
     METRICS_UP_COUNT
 };
 

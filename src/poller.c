@@ -1,6 +1,7 @@
 #include "poller.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct poller {
     struct poller_multi m[POLLER_MULTI_MAX];
     struct poller_sock *socks; /* by descriptor */
     size_t nsocks;
+    struct gate gate;   /* connections in their set-up */
 };
 
 /* What an epoll event is about, in its data: a curl socket is its
@@ -129,30 +131,68 @@ static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void 
 
 curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
+    struct poller *p = arg;
     struct poller_sock *k;
     curl_socket_t s;
 
     (void)purpose;
-    s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    k = s >= 0 ? poller_sock_of(arg, s) : NULL;
-    if (s >= 0 && !k) {
-        close(s);
+    if (!gate_enter(&p->gate)) {
+        errno = EAGAIN;
         return CURL_SOCKET_BAD;
     }
-    if (k) {
-        k->in_epoll = k->wanted = 0; /* a new descriptor: epoll has it not */
-        k->ours = 1;
+    s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    k = s >= 0 ? poller_sock_of(p, s) : NULL;
+    if (!k) {
+        if (s >= 0)
+            close(s);
+        gate_closed(&p->gate, 0);
+        return CURL_SOCKET_BAD;
     }
+    k->in_epoll = k->wanted = 0; /* a new descriptor: epoll has it not */
+    k->ours = 1;
     return s;
+}
+
+/* The local port of a socket, 0 when it has none (never connected). */
+static int poller_local_port(curl_socket_t s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (getsockname(s, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
 }
 
 int poller_close_socket(void *arg, curl_socket_t s)
 {
     struct poller *p = arg;
 
-    if (s >= 0 && (size_t)s < p->nsocks)
+    if (s >= 0 && (size_t)s < p->nsocks && p->socks[s].ours) {
         p->socks[s].in_epoll = p->socks[s].wanted = p->socks[s].ours = 0;
+        gate_closed(&p->gate, poller_local_port(s));
+    }
     return close(s);
+}
+
+int poller_prereq(void *arg, char *remote_ip, char *local_ip, int remote_port, int local_port)
+{
+    struct poller *p = arg;
+
+    (void)remote_ip;
+    (void)local_ip;
+    (void)remote_port;
+    gate_ready(&p->gate, local_port);
+    return CURL_PREREQFUNC_OK;
+}
+
+int poller_gate_room(const struct poller *p)
+{
+    return gate_room(&p->gate);
 }
 
 /* An event on a socket curl no longer wants: take it out of epoll. */
@@ -185,13 +225,14 @@ static int poller_add(int ep, int fd, uint32_t events, uint64_t data)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-struct poller *poller_new(void)
+struct poller *poller_new(int max_connecting)
 {
     struct poller *p = calloc(1, sizeof(*p));
     int i;
 
     if (!p)
         return NULL;
+    gate_init(&p->gate, max_connecting);
     for (i = 0; i < POLLER_MULTI_MAX; i++) {
         p->m[i].p = p;
         p->m[i].timer_ms = -1;

@@ -16,6 +16,8 @@
 
 #include <curl/curl.h>
 
+#include "gate.h"
+
 #define POLLER_MULTI_MAX 16
 
 struct poller;
@@ -23,8 +25,9 @@ struct poller;
 /* Called for each watched descriptor whose peer hung up. */
 typedef void (*poller_hangup_fn)(void *tag, void *arg);
 
-/* NULL on failure. */
-struct poller *poller_new(void);
+/* NULL on failure. At most max_connecting upstream connections are in
+ * their set-up at once (gate.h). */
+struct poller *poller_new(int max_connecting);
 /* Frees the poller; the multi handles stay the caller's (clean them up
  * first: curl closes their sockets through poller_close_socket). */
 void poller_free(struct poller *p);
@@ -32,11 +35,16 @@ void poller_free(struct poller *p);
  * POLLER_MULTI_MAX); a slot may be given a new multi once the old one is
  * cleaned up. 0, or -1 when curl refused. */
 int poller_attach(struct poller *p, int slot, CURLM *multi);
-/* curl's CURLOPT_OPENSOCKETFUNCTION and CURLOPT_CLOSESOCKETFUNCTION for
- * every transfer, with the poller as their data: the sockets they open
- * and close are the ones the poller may keep in epoll between calls. */
+/* curl's CURLOPT_OPENSOCKETFUNCTION, CURLOPT_CLOSESOCKETFUNCTION and
+ * CURLOPT_PREREQFUNCTION for every transfer, with the poller as their
+ * data: the sockets they open and close are the ones the poller may keep
+ * in epoll between calls, and the ones the gate counts. Opening fails
+ * with errno EAGAIN when the gate is shut (no socket made). */
 curl_socket_t poller_open_socket(void *poller, curlsocktype purpose, struct curl_sockaddr *a);
 int poller_close_socket(void *poller, curl_socket_t s);
+int poller_prereq(void *poller, char *remote_ip, char *local_ip, int remote_port, int local_port);
+/* How many more upstream connections may start their set-up now. */
+int poller_gate_room(const struct poller *p);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
 /* Watches fd until it is closed (closing is what ends the watch: no

@@ -6,6 +6,11 @@
 #   stack_service N [ARGS...]      api-pedidos under spawn-fcgi, N processes
 #   stack_nginx PORT [WORKERS]     nginx in front of the socket
 #   stack_lighttpd PORT            lighttpd in front of the socket
+#   stack_certs                    a private CA and certificates in $STACK_RUN/certs
+#   stack_tls PORT                 nginx as the upstream's TLS gateway on
+#                                  PORT (HTTP/2), PORT+1 (HTTP/1.1 only),
+#                                  PORT+2 (closes idle connections after
+#                                  1 s), PORT+3..5 (bad certificates)
 #   stack_stop_service / stack_stop   stop one part / everything
 #
 # Needs: $TOP, the source tree, and $BUILD, the built one (default $TOP).
@@ -143,9 +148,68 @@ stack_lighttpd() {
     stack_wait stack_port_open "$1"
 }
 
+# A private CA (ca.pem) and, signed by it, a certificate for localhost
+# and 127.0.0.1 (server.pem), one for another host name (wronghost.pem)
+# and one that has expired (expired.pem); untrusted.pem is signed by a CA
+# nobody trusts. All share server.key. Made at test time: nothing to
+# expire in the repository.
+stack_certs() {
+    local d=$STACK_RUN/certs
+    mkdir -p "$d"
+    stack_cert_ca "$d/ca" "api-pedidos test CA" &&
+    stack_cert_ca "$d/other-ca" "nobody's CA" &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+        -subj /CN=localhost >/dev/null 2>&1 &&
+    stack_cert_sign "$d/server.pem" "$d/ca" "DNS:localhost,IP:127.0.0.1" -days 2 &&
+    stack_cert_sign "$d/untrusted.pem" "$d/other-ca" "DNS:localhost,IP:127.0.0.1" -days 2 &&
+    stack_cert_sign "$d/wronghost.pem" "$d/ca" "DNS:wrong.example" -days 2 &&
+    { stack_cert_sign "$d/expired.pem" "$d/ca" "DNS:localhost,IP:127.0.0.1" \
+          -not_before 20200101000000Z -not_after 20200102000000Z ||
+      stack_cert_sign "$d/expired.pem" "$d/ca" "DNS:localhost,IP:127.0.0.1" -days -1; } &&
+    chmod 644 "$d"/*
+}
+
+stack_cert_ca() {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 2 \
+        -subj "/CN=$2" >/dev/null 2>&1
+}
+
+# stack_cert_sign OUT CA SAN [validity...]: server.csr signed by CA.
+stack_cert_sign() {
+    local out=$1 ca=$2 san=$3; shift 3
+    openssl x509 -req -in "$STACK_RUN/certs/server.csr" -CA "$ca.pem" -CAkey "$ca.key" \
+        -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+        -extfile <(printf 'subjectAltName=%s\n' "$san") "$@" -out "$out" >/dev/null 2>&1
+}
+
+stack_tls() {
+    local alog=off
+    STACK_TLS_PORT=$1
+    [ -z "${STACK_TLS_LOG:-}" ] || alog="$STACK_TLS_LOG tls"
+    [ -s "$STACK_RUN/certs/server.pem" ] || stack_certs || return 1
+    sed -e "s|@RUN@|$STACK_RUN|g" -e "s|@CERTS@|$STACK_RUN/certs|g" \
+        -e "s|@UPPORT@|$STACK_UP_PORT|g" -e "s|@H2PORT@|$1|g" -e "s|@H1PORT@|$(($1 + 1))|g" \
+        -e "s|@IDLEPORT@|$(($1 + 2))|g" -e "s|@BADPORT0@|$(($1 + 3))|g" \
+        -e "s|@BADPORT1@|$(($1 + 4))|g" -e "s|@BADPORT2@|$(($1 + 5))|g" \
+        -e "s|@ACCESSLOG@|$alog|g" \
+        "$TOP/tests/tls-front.conf.in" > "$STACK_RUN/tls.conf"
+    nginx -c "$STACK_RUN/tls.conf" -g 'daemon on;' 2>>"$STACK_RUN/tls-error.log" || return 1
+    stack_wait test -s "$STACK_RUN/tls.pid"
+    cat "$STACK_RUN/tls.pid" >> "$STACK_RUN/pids"
+    stack_wait stack_port_open "$1"
+}
+
+# Established TCP connections to 127.0.0.1:PORT, from /proc (no ss
+# needed): the upstream connections a service holds to the TLS gateway.
+stack_conns_to() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p=":$hex" '$3 ~ p"$" && $4 == "01" {n++} END {print n + 0}' /proc/net/tcp
+}
+
 stack_stop_front() {
     local f p
-    for f in nginx lighttpd; do
+    for f in nginx lighttpd tls; do
         [ -s "$STACK_RUN/$f.pid" ] || continue
         p=$(cat "$STACK_RUN/$f.pid")
         kill -TERM "$p" 2>/dev/null || true
