@@ -63,6 +63,7 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, o->socket_data) ||
            curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, o->connection_ready) ||
            curl_easy_setopt(e, CURLOPT_PREREQDATA, o->socket_data) ||
+           curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error) ||
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
 
@@ -121,6 +122,7 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
     f->waiting = f->retried = f->gated = 0;
     f->code = CURLE_OK;
     f->status = 0;
+    f->error[0] = '\0';
     f->body.len = 0;
     return f;
 }
@@ -130,6 +132,7 @@ int fetch_again(struct fetch *f, long timeout_ms)
     f->gated = 0;
     f->code = CURLE_OK;
     f->status = 0;
+    f->error[0] = '\0';
     f->body.len = 0;
     return curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ? -1 : 0;
 }
@@ -145,14 +148,24 @@ enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
     return f->status >= 200 && f->status < 300 ? FETCH_OK : FETCH_FAILED;
 }
 
+/* Log lines quote the reason: no quote, backslash or control byte in it. */
+static void fetch_sanitise(char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+            *s = '?';
+    }
+}
+
 const char *fetch_describe(const struct fetch *f, char *buf, size_t cap)
 {
     if (f->code == CURLE_WRITE_ERROR || f->code == CURLE_FILESIZE_EXCEEDED)
         snprintf(buf, cap, "body over the cap");
     else if (f->code != CURLE_OK)
-        snprintf(buf, cap, "%s", curl_easy_strerror(f->code));
+        snprintf(buf, cap, "%s", f->error[0] ? f->error : curl_easy_strerror(f->code));
     else
         snprintf(buf, cap, "status %ld", f->status);
+    fetch_sanitise(buf);
     return buf;
 }
 
@@ -185,6 +198,7 @@ int fetch_died_with_connection(const struct fetch *f)
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: /* 7.88: an HTTP/2 stream cut by the connection's end */
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
         break;

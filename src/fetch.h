@@ -58,6 +58,7 @@ struct fetch {
                               (errno EAGAIN): the call never left us */
     CURLcode code; /* set by fetch_finish() */
     long status;   /* HTTP status, 0 when none came */
+    char error[CURL_ERROR_SIZE]; /* curl's own words for a failure */
     curl_opensocket_callback open_socket; /* from fetch_opts */
     void *socket_data;
 };
@@ -80,7 +81,9 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
                         void *owner, long index);
 /* Records how a finished transfer ended and classifies it. */
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code);
-/* A short reason for logs ("timeout", "status 500", ...). */
+/* A short reason for logs ("status 500", curl's detailed message such as
+ * "SSL certificate problem: certificate has expired"), with no double
+ * quote or control character in it. */
 const char *fetch_describe(const struct fetch *f, char *buf, size_t cap);
 /* 1 when the failure counts against the upstream's health (connection
  * failure, timeout, 5xx), 0 otherwise. */

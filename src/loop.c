@@ -344,7 +344,9 @@ static int loop_try_again(struct loop *l, struct fetch *f, enum fetch_outcome ou
     f->retried = 1;
     fetch_describe(f, why, sizeof(why));
     loop_measure(f, out, METRICS_UP_RETRIED);
-    if (loop_restart(l, f, -1))
+    /* the same multi handle: curl has closed the dead connection there,
+       while another handle may still hold one to the same dead peer */
+    if (loop_restart(l, f, f->slot))
         return 0;
     log_debug("msg=\"upstream call sent again\" reason=\"%s\"", why);
     return 1;

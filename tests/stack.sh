@@ -74,7 +74,7 @@ stack_stop_upstream() {
 
 # stack_service N [api-pedidos flags...]: the environment of the caller
 # (MAGALU_API_URL, API_PEDIDOS_*) is passed on; the upstream defaults to
-# the fake one.
+# $STACK_UPSTREAM_URL, else the fake one.
 stack_service() {
     local n=$1; shift
     local cmd=("$BUILD/src/api-pedidos" "$@")
@@ -85,7 +85,7 @@ stack_service() {
              --log-file="$STACK_RUN/valgrind.%p" "${cmd[@]}")
     fi
     rm -f "$STACK_SOCK"
-    export MAGALU_API_URL=${MAGALU_API_URL:-http://127.0.0.1:$STACK_UP_PORT}
+    export MAGALU_API_URL=${MAGALU_API_URL:-${STACK_UPSTREAM_URL:-http://127.0.0.1:$STACK_UP_PORT}}
     export APIKEY=${APIKEY:-$STACK_KEY} TENANT_ID=${TENANT_ID:-$STACK_TENANT}
     if [ "$n" = 1 ]; then
         # -n: spawn-fcgi execs in place, so $! is api-pedidos itself
