@@ -34,6 +34,8 @@ static const struct num_setting nums[] = {
     {"max-packages", "API_PEDIDOS_MAX_PACKAGES", OFF(max_packages), 10000, 0, 1000000, 5},
     {"fanout", "API_PEDIDOS_FANOUT", OFF(fanout), 256, 1, 10000, 8},
     {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", OFF(max_connections), 4096, 1, 16384, 64},
+    {"max-connecting", "API_PEDIDOS_MAX_CONNECTING", OFF(max_connecting), 64, 1, 16384, 8},
+    {"upstream-http2", "API_PEDIDOS_UPSTREAM_HTTP2", OFF(upstream_http2), 1, 0, 1, 0},
     {"backlog", "API_PEDIDOS_BACKLOG", OFF(backlog), 1024, 1, 65535, 16},
 };
 
@@ -41,6 +43,7 @@ static const struct num_setting nums[] = {
 
 static const char *const other_vars[] = {
     "MAGALU_API_URL", "APIKEY", "TENANT_ID", "API_PEDIDOS_LISTEN", "API_PEDIDOS_LOG_LEVEL",
+    "API_PEDIDOS_CA_FILE",
 };
 
 static struct config cfg;
@@ -110,6 +113,27 @@ static void assert_error(enum config_result r, const char *what)
 }
 
 /* ---- defaults and env ----------------------------------------------------- */
+
+/* --ca-file: a readable file, from the flag or the environment (the flag
+ * wins); a missing one is refused at start, naming what was wrong. */
+START_TEST(test_ca_file)
+{
+    ck_assert_int_eq(LOAD0(), CONFIG_OK);
+    ck_assert_ptr_null(cfg.ca_file);
+    ck_assert_int_eq(LOAD("--ca-file", "/etc/hostname"), CONFIG_OK);
+    ck_assert_str_eq(cfg.ca_file, "/etc/hostname");
+    setenv("API_PEDIDOS_CA_FILE", "/etc/passwd", 1);
+    ck_assert_int_eq(LOAD0(), CONFIG_OK);
+    ck_assert_str_eq(cfg.ca_file, "/etc/passwd");
+    ck_assert_int_eq(LOAD("--ca-file", "/etc/hostname"), CONFIG_OK);
+    ck_assert_str_eq(cfg.ca_file, "/etc/hostname");
+    assert_error(LOAD("--ca-file", "/nonexistent/ca.pem"), "--ca-file");
+    ck_assert_ptr_nonnull(strstr(err, "No such file"));
+    assert_error(LOAD("--ca-file", ""), "--ca-file");
+    setenv("API_PEDIDOS_CA_FILE", "/nonexistent/ca.pem", 1);
+    assert_error(LOAD0(), "API_PEDIDOS_CA_FILE");
+}
+END_TEST
 
 START_TEST(test_defaults)
 {
@@ -646,6 +670,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_tenant);
     tcase_add_test(tc, test_listen);
     tcase_add_test(tc, test_log_level);
+    tcase_add_test(tc, test_ca_file);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("command_line");
