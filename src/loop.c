@@ -91,8 +91,8 @@ static void loop_log_breaker(const struct loop *l)
     const struct breaker *b = &l->breaker;
 
     metrics_breaker_state((int)b->state);
-    log_warn("msg=\"circuit breaker %s\" failures=%d calls=%d", breaker_state_name(b->state),
-             b->failures, b->count);
+    log_warn("msg=\"circuit breaker %s\" failures=%ld calls=%ld", breaker_state_name(b->state),
+             b->failures, b->calls);
 }
 
 /* What kind of end a finished call had, as metrics count it. */
@@ -466,7 +466,7 @@ static int loop_setup_upstream(struct loop *l)
 static void loop_breaker_init(struct loop *l)
 {
     const struct config *c = l->cfg;
-    struct breaker_conf bc = {(int)c->breaker_window, (int)c->breaker_min_calls,
+    struct breaker_conf bc = {c->breaker_window_ms, c->breaker_min_calls,
                               (int)c->breaker_threshold, c->breaker_open_ms,
                               (int)c->breaker_trials};
 

@@ -230,7 +230,7 @@ test_client_leaves() {
 test_breaker() {
     local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
     stack_stop_service
-    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-window 10 --breaker-min-calls 4 \
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-window-ms 10000 --breaker-min-calls 4 \
         --breaker-threshold 50 --breaker-open-ms 2000 --breaker-trials 2 || die "service did not restart"
     stack_stop_upstream
     get "$good"; expect "breaker: upstream down" 502 "$ERR502"
