@@ -43,6 +43,30 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
 
+/* curl opens a socket for this transfer: it is connecting to the
+ * upstream itself, not waiting in the queue for a connection. Measured
+ * on libcurl 7.88: a transfer that timed out queued behind
+ * CURLMOPT_MAX_HOST_CONNECTIONS has PRETRANSFER and CONNECT times of 0,
+ * as has one whose connect to a silent upstream timed out; NAMELOOKUP
+ * and LOCAL_PORT are set or not depending on whether it got a reused
+ * connection before its timeout was noticed. Only this tells the two
+ * apart. */
+static int fetch_on_socket(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+    struct fetch *f = arg;
+
+    (void)fd;
+    (void)purpose;
+    f->dialed = 1;
+    return CURL_SOCKOPT_OK;
+}
+
+static int fetch_watch_dials(struct fetch *f)
+{
+    return curl_easy_setopt(f->easy, CURLOPT_SOCKOPTFUNCTION, fetch_on_socket) ||
+           curl_easy_setopt(f->easy, CURLOPT_SOCKOPTDATA, f);
+}
+
 static void fetch_destroy(struct fetch *f)
 {
     if (f->easy)
@@ -59,7 +83,7 @@ static struct fetch *fetch_create(const char *url, const struct fetch_opts *o)
         return NULL;
     jbuf_init(&f->body, (size_t)o->max_body);
     f->easy = curl_easy_init();
-    if (!f->easy || fetch_setopts(f, url, o)) {
+    if (!f->easy || fetch_setopts(f, url, o) || fetch_watch_dials(f)) {
         fetch_destroy(f);
         return NULL;
     }
@@ -95,14 +119,21 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
     f->prev = f->next = NULL;
     f->code = CURLE_OK;
     f->status = 0;
+    f->local_port = 0;
+    f->sent = f->dialed = 0;
     f->body.len = 0;
     return f;
 }
 
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
 {
+    curl_off_t pretransfer = 0;
+
     f->code = code;
     curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
+    curl_easy_getinfo(f->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    curl_easy_getinfo(f->easy, CURLINFO_LOCAL_PORT, &f->local_port);
+    f->sent = pretransfer > 0;
     if (code != CURLE_OK)
         return FETCH_FAILED;
     if (f->status == 404)
@@ -121,24 +152,27 @@ const char *fetch_describe(const struct fetch *f, char *buf, size_t cap)
     return buf;
 }
 
-int fetch_upstream_fault(const struct fetch *f)
+enum fetch_health fetch_health(const struct fetch *f)
 {
     switch (f->code) {
     case CURLE_OK:
-        return f->status >= 500;
+        return f->status >= 500 ? FETCH_FAULT : FETCH_HEALTHY;
+    case CURLE_OPERATION_TIMEDOUT:
+        return f->sent || f->dialed ? FETCH_FAULT : FETCH_QUEUED;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return FETCH_FAULT;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-        return 1;
+        return FETCH_BROKEN;
     default:
-        return 0;
+        return FETCH_HEALTHY; /* an answer we refused: it did answer */
     }
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "conns.h"
+#include "fold.h"
 #include "poller.h"
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
@@ -32,6 +33,7 @@ struct loop {
     long pipewait;                       /* 1 for an https upstream */
     struct fetch_pool pool;              /* loop thread only */
     struct breaker breaker;              /* loop thread only */
+    struct fold fold;                    /* loop thread only: see loop_record */
     pthread_t thread;
     pthread_mutex_t lock;
     struct job *queue_head, *queue_tail; /* guarded by lock */
@@ -90,7 +92,7 @@ static void loop_log_breaker(const struct loop *l)
 {
     const struct breaker *b = &l->breaker;
 
-    metrics_breaker_state((int)b->state);
+    metrics_breaker_state((int)b->state, b->openings);
     log_warn("msg=\"circuit breaker %s\" failures=%ld calls=%ld", breaker_state_name(b->state),
              b->failures, b->calls);
 }
@@ -105,7 +107,7 @@ static enum metrics_upstream loop_call_kind(const struct fetch *f, enum fetch_ou
     if (f->code == CURLE_OK)
         return METRICS_UP_STATUS;
     if (f->code == CURLE_OPERATION_TIMEDOUT)
-        return METRICS_UP_TIMEOUT;
+        return fetch_health(f) == FETCH_QUEUED ? METRICS_UP_QUEUED_TIMEOUT : METRICS_UP_TIMEOUT;
     if (f->code == CURLE_COULDNT_CONNECT || f->code == CURLE_COULDNT_RESOLVE_HOST)
         return METRICS_UP_CONNECT;
     return METRICS_UP_ERROR;
@@ -119,11 +121,28 @@ static void loop_measure(const struct fetch *f, enum fetch_outcome out)
     metrics_upstream(loop_call_kind(f, out), us > 0 ? (uint64_t)us : 0);
 }
 
-/* One upstream call of j ended (not cancelled): tell the breaker. */
-static void loop_record(struct loop *l, const struct job *j, int failed)
+/* One upstream call of j ended (not cancelled; f is fetch_finish()ed):
+ * tell the breaker what it says of the upstream. A call that timed out
+ * in our own queue says nothing; the calls of one broken connection are
+ * one fault (fold.h). */
+static void loop_record(struct loop *l, const struct job *j, const struct fetch *f)
 {
-    if (breaker_record(&l->breaker, failed, j->trial, clock_ms()))
+    enum fetch_health h = fetch_health(f);
+    uint64_t now = clock_ms();
+
+    if (h == FETCH_QUEUED)
+        return;
+    if (h == FETCH_BROKEN && !fold_new_fault(&l->fold, f->local_port, now))
+        return;
+    if (breaker_record(&l->breaker, h != FETCH_HEALTHY, j->trial, now))
         loop_log_breaker(l);
+}
+
+/* Publishes the breaker's window, aged to now, for /metrics. */
+static void loop_breaker_tick(struct loop *l, uint64_t now)
+{
+    breaker_advance(&l->breaker, now);
+    metrics_breaker_window(l->breaker.calls, l->breaker.failures);
 }
 
 /* Ends a job: cancels what it still has in flight, answers r and
@@ -192,9 +211,20 @@ static int loop_url(const struct loop *l, const struct job *j, long index, char 
     return n > 0 && n < LOOP_URL_MAX ? 0 : -1;
 }
 
+/* The request's deadline passed: the calls it still has in flight time
+ * out now, each counted as curl's own timeout would be (on the wire or
+ * connecting: against the upstream; still queued: not). With none in
+ * flight (the deadline fell between calls) nothing is recorded: every
+ * call it made has been weighed already. */
 static void loop_deadline_passed(struct loop *l, struct job *j)
 {
-    loop_record(l, j, 1); /* a timeout, as the breaker sees it */
+    struct fetch *f;
+
+    for (f = j->fetches; f; f = f->next) {
+        fetch_finish(f, CURLE_OPERATION_TIMEDOUT);
+        loop_measure(f, FETCH_FAILED);
+        loop_record(l, j, f);
+    }
     loop_fail(l, j, REPLY_BAD_GATEWAY, "request deadline passed");
 }
 
@@ -282,7 +312,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     loop_unlink_fetch(j, f);
     conns_remove(&l->conns, f->slot, f->easy);
     loop_measure(f, out);
-    loop_record(l, j, fetch_upstream_fault(f));
+    loop_record(l, j, f);
     if (out == FETCH_OK)
         loop_on_body(l, j, f);
     else if (out == FETCH_NOT_FOUND)
@@ -427,6 +457,7 @@ static void *loop_main(void *arg)
         loop_reap(l);
         now = clock_ms();
         loop_expire(l, now);
+        loop_breaker_tick(l, now);
         loop_watch_due(l, now);
         loop_idle(l, now);
     }
@@ -471,6 +502,7 @@ static void loop_breaker_init(struct loop *l)
                               (int)c->breaker_trials};
 
     breaker_init(&l->breaker, &bc);
+    fold_init(&l->fold);
 }
 
 struct loop *loop_start(const struct config *cfg)
