@@ -320,6 +320,12 @@ test_cold_start() {
         "$([ "${queued:-0}" -gt 0 ] 2>/dev/null && echo yes)" yes
     check "cold start: some orders answered 200" "$([ "$n200" -gt 0 ] && echo yes)" yes
     check "cold start: no 503, the breaker never opened (503s: $n503)" "$n503/$other/$opened" 0/0/0
+    # the clients that come next are served (an open breaker would 503 them)
+    : > "$W/cold.after"
+    for i in $(seq 10); do
+        get /orders/00000000-0000-4000-8000-000000000003/items; echo "$STATUS" >> "$W/cold.after"
+    done
+    check "cold start: the next 10 requests answered 200" "$(grep -c '^200$' "$W/cold.after")" 10
     stack_stop_service
     stack_stop_upstream
     stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || die "upstream did not restart"
