@@ -26,7 +26,8 @@ enum metrics_upstream {
 
 /* A finished request: status 0 when its client left unanswered. */
 void metrics_request(enum route_kind route, int status, uint64_t ms);
-/* A finished (not cancelled) upstream call and its duration. */
+/* A finished upstream call and its duration: not one we cancelled, but
+ * one its request's deadline cut counts as the timeout it is. */
 void metrics_upstream(enum metrics_upstream outcome, uint64_t us);
 /* The breaker's state (a BREAKER_* value) and how many times it has
  * opened, set on every transition. */
