@@ -4,14 +4,15 @@
 
 static void breaker_clear_window(struct breaker *b)
 {
-    memset(b->ring, 0, sizeof(b->ring));
-    b->pos = b->count = b->failures = 0;
+    memset(b->bucket, 0, sizeof(b->bucket));
+    b->calls = b->failures = 0;
 }
 
 static void breaker_open(struct breaker *b, uint64_t now)
 {
     b->state = BREAKER_OPEN;
     b->opened_ms = now;
+    b->openings++;
 }
 
 static void breaker_close(struct breaker *b)
@@ -25,27 +26,54 @@ void breaker_init(struct breaker *b, const struct breaker_conf *conf)
     memset(b, 0, sizeof(*b));
     b->conf = *conf;
     b->round = 1; /* trial 0 means "not a trial" */
-    if (b->conf.window > BREAKER_WINDOW_MAX)
-        b->conf.window = BREAKER_WINDOW_MAX;
+    if (b->conf.window_ms < BREAKER_WINDOW_MIN_MS)
+        b->conf.window_ms = BREAKER_WINDOW_MIN_MS;
+    b->width = (uint64_t)b->conf.window_ms / BREAKER_BUCKETS;
     b->state = BREAKER_CLOSED;
 }
 
-/* Adds one outcome to the window, forgetting the oldest when full. */
-static void breaker_push(struct breaker *b, int failed)
+/* Drops the buckets of the slots between the newest one and now's: at
+ * most BREAKER_BUCKETS of them, however long it has been. */
+void breaker_advance(struct breaker *b, uint64_t now)
 {
-    if (b->count == b->conf.window)
-        b->failures -= b->ring[b->pos];
-    else
-        b->count++;
-    b->ring[b->pos] = failed ? 1 : 0;
-    b->failures += b->ring[b->pos];
-    b->pos = (b->pos + 1) % b->conf.window;
+    uint64_t slot = now / b->width, n;
+    struct breaker_bucket *k;
+
+    if (slot <= b->head)
+        return; /* the same bucket (or a clock that went back: keep it) */
+    n = slot - b->head;
+    if (n >= BREAKER_BUCKETS) {
+        breaker_clear_window(b);
+    } else {
+        while (n-- > 0) {
+            k = &b->bucket[(b->head + n + 1) % BREAKER_BUCKETS];
+            b->calls -= k->calls;
+            b->failures -= k->failures;
+            k->calls = k->failures = 0;
+        }
+    }
+    b->head = slot;
+}
+
+/* Adds one outcome to the newest bucket. */
+static void breaker_push(struct breaker *b, int failed, uint64_t now)
+{
+    struct breaker_bucket *k;
+
+    breaker_advance(b, now);
+    k = &b->bucket[b->head % BREAKER_BUCKETS];
+    k->calls++;
+    b->calls++;
+    if (failed) {
+        k->failures++;
+        b->failures++;
+    }
 }
 
 static int breaker_tripped(const struct breaker *b)
 {
-    return b->count >= b->conf.min_calls &&
-           b->failures * 100 >= b->conf.threshold_pct * b->count;
+    return b->calls >= b->conf.min_calls &&
+           (long long)b->failures * 100 >= (long long)b->conf.threshold_pct * b->calls;
 }
 
 int breaker_admit(struct breaker *b, uint64_t now, int *trial, long *retry_after_s, int *changed)
@@ -78,7 +106,7 @@ int breaker_admit(struct breaker *b, uint64_t now, int *trial, long *retry_after
 int breaker_record(struct breaker *b, int failed, int trial, uint64_t now)
 {
     if (b->state == BREAKER_CLOSED) {
-        breaker_push(b, failed);
+        breaker_push(b, failed, now);
         if (!breaker_tripped(b))
             return 0;
         breaker_open(b, now);

@@ -46,13 +46,13 @@ static const struct config_num config_nums[] = {
      "ms a kept-alive upstream connection may stay idle; a process idle that long closes them all", "MS"},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,
      "listen backlog with --listen", "N"},
-    {"breaker-window", "API_PEDIDOS_BREAKER_WINDOW", CFG_OFF(breaker_window), 20, 1, 1000,
-     "circuit breaker: the last N upstream calls are weighed", "N"},
-    {"breaker-min-calls", "API_PEDIDOS_BREAKER_MIN_CALLS", CFG_OFF(breaker_min_calls), 10, 1, 1000,
-     "circuit breaker: calls needed before it may open", "N"},
+    {"breaker-window-ms", "API_PEDIDOS_BREAKER_WINDOW_MS", CFG_OFF(breaker_window_ms), 10000, 100, 3600000,
+     "circuit breaker: upstream calls of the last MS are weighed (10 buckets)", "MS"},
+    {"breaker-min-calls", "API_PEDIDOS_BREAKER_MIN_CALLS", CFG_OFF(breaker_min_calls), 20, 1, 10000000,
+     "circuit breaker: calls in the window needed before it may open", "N"},
     {"breaker-threshold", "API_PEDIDOS_BREAKER_THRESHOLD", CFG_OFF(breaker_threshold), 50, 1, 100,
      "circuit breaker: failure percentage that opens it", "PCT"},
-    {"breaker-open-ms", "API_PEDIDOS_BREAKER_OPEN_MS", CFG_OFF(breaker_open_ms), 30000, 1, 3600000,
+    {"breaker-open-ms", "API_PEDIDOS_BREAKER_OPEN_MS", CFG_OFF(breaker_open_ms), 5000, 1, 3600000,
      "circuit breaker: ms it stays open (503) before trials", "MS"},
     {"breaker-trials", "API_PEDIDOS_BREAKER_TRIALS", CFG_OFF(breaker_trials), 3, 1, 100,
      "circuit breaker: trial requests that must succeed to close it", "N"},
@@ -63,6 +63,21 @@ static const struct config_num config_nums[] = {
 };
 
 #define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))
+
+/* Settings that were removed. Given, they stop the service with a line
+ * naming what replaced them: silently ignored, they would change what
+ * an operator set; and getopt_long would take --breaker-window for an
+ * abbreviation of --breaker-window-ms (a count read as milliseconds). */
+struct config_gone {
+    const char *flag, *env, *why, *flag_now, *env_now;
+};
+
+static const struct config_gone config_gones[] = {
+    {"breaker-window", "API_PEDIDOS_BREAKER_WINDOW", "the breaker's window is a time now",
+     "--breaker-window-ms", "API_PEDIDOS_BREAKER_WINDOW_MS"},
+};
+
+#define CONFIG_NGONE (sizeof(config_gones) / sizeof(config_gones[0]))
 #define OPT_NUM_BASE 256
 
 static const char *config_level_names[] = {"error", "warn", "info", "debug"};
@@ -212,6 +227,13 @@ static int config_from_env(struct config *c, char *err, size_t errlen)
     }
     if (config_set_header_value(&c->api_key, "APIKEY", v, 1, err, errlen))
         return -1;
+    for (i = 0; i < CONFIG_NGONE; i++) {
+        if (getenv(config_gones[i].env)) {
+            snprintf(err, errlen, "%s was removed: %s, see %s", config_gones[i].env,
+                     config_gones[i].why, config_gones[i].env_now);
+            return -1;
+        }
+    }
     if ((v = getenv("API_PEDIDOS_LISTEN")) && config_set_listen(c, v, err, errlen))
         return -1;
     if ((v = getenv("API_PEDIDOS_CA_FILE")) && *v &&
@@ -304,6 +326,27 @@ static void config_unknown(int argc, char **argv, char *err, size_t errlen)
                  config_shown(arg, shown, sizeof(shown)));
 }
 
+/* -1 with err set when argv names a removed option, before getopt_long
+ * could read it as an abbreviation of another. */
+static int config_scan_gone(int argc, char **argv, char *err, size_t errlen)
+{
+    size_t i, n;
+    int a;
+
+    for (a = 1; a < argc && strcmp(argv[a], "--") != 0; a++) {
+        for (i = 0; i < CONFIG_NGONE; i++) {
+            n = strlen(config_gones[i].flag);
+            if (strncmp(argv[a], "--", 2) == 0 && strncmp(argv[a] + 2, config_gones[i].flag, n) == 0 &&
+                (argv[a][n + 2] == '\0' || argv[a][n + 2] == '=')) {
+                snprintf(err, errlen, "option '--%s' was removed: %s, see %s",
+                         config_gones[i].flag, config_gones[i].why, config_gones[i].flag_now);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static enum config_result config_from_argv(struct config *c, int argc, char **argv,
                                            char *err, size_t errlen)
 {
@@ -311,6 +354,8 @@ static enum config_result config_from_argv(struct config *c, int argc, char **ar
     char what[64];
     int ch, r = 0;
 
+    if (config_scan_gone(argc, argv, err, errlen))
+        return CONFIG_ERROR;
     config_options(opts);
     optind = 0; /* 0, not 1: glibc then forgets a previous scan entirely */
     opterr = 0;
@@ -341,11 +386,6 @@ static enum config_result config_from_argv(struct config *c, int argc, char **ar
 
 static int config_check(const struct config *c, char *err, size_t errlen)
 {
-    if (c->breaker_min_calls > c->breaker_window) {
-        snprintf(err, errlen, "breaker min calls (%ld) is more than its window (%ld)",
-                 c->breaker_min_calls, c->breaker_window);
-        return -1;
-    }
     if (c->call_timeout_ms < c->connect_timeout_ms) {
         snprintf(err, errlen, "call timeout (%ld ms) is shorter than connect timeout (%ld ms)",
                  c->call_timeout_ms, c->connect_timeout_ms);

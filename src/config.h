@@ -33,8 +33,8 @@ struct config {
     long max_connecting;   /* of those, in their set-up (TLS handshake) at once */
     long idle_timeout_ms;  /* upstream connections idle longer are closed */
     long backlog;          /* listen backlog with --listen */
-    long breaker_window;   /* circuit breaker: calls remembered */
-    long breaker_min_calls;/* calls needed before it may open */
+    long breaker_window_ms;/* circuit breaker: the rolling window weighed */
+    long breaker_min_calls;/* calls in the window needed before it may open */
     long breaker_threshold;/* failure percentage that opens it */
     long breaker_open_ms;  /* how long it stays open */
     long breaker_trials;   /* requests let through half-open */

@@ -18,7 +18,15 @@ static size_t fetch_on_data(char *p, size_t size, size_t n, void *arg)
 }
 
 /* Opens the transfer's socket through the caller's opener, and notes
- * when it said "not now" (the caller then parks the call). */
+ * when it said "not now" (the caller then parks the call).
+ * A socket opened means the call was connecting to the upstream itself,
+ * not waiting in curl's queue for a connection: measured on libcurl
+ * 7.88, a transfer that timed out queued behind
+ * CURLMOPT_MAX_HOST_CONNECTIONS has PRETRANSFER and CONNECT times of 0,
+ * as has one whose connect to a silent upstream timed out; NAMELOOKUP
+ * and LOCAL_PORT are set or not depending on whether it got a reused
+ * connection before its timeout was noticed. Only this tells the two
+ * apart. */
 static curl_socket_t fetch_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
     struct fetch *f = arg;
@@ -26,9 +34,26 @@ static curl_socket_t fetch_open_socket(void *arg, curlsocktype purpose, struct c
 
     errno = 0;
     s = f->open_socket(f->socket_data, purpose, a);
-    if (s == CURL_SOCKET_BAD && errno == EAGAIN)
+    if (s != CURL_SOCKET_BAD)
+        f->dialed = 1;
+    else if (errno == EAGAIN)
         f->gated = 1;
     return s;
+}
+
+/* Who opens, closes and hears of the transfer's sockets (fetch_opts). */
+static int fetch_set_sockets(struct fetch *f, const struct fetch_opts *o)
+{
+    CURL *e = f->easy;
+
+    f->open_socket = o->open_socket;
+    f->socket_data = o->socket_data;
+    return curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket) ||
+           curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f) ||
+           curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, o->close_socket) ||
+           curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, o->socket_data) ||
+           curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, o->connection_ready) ||
+           curl_easy_setopt(e, CURLOPT_PREREQDATA, o->socket_data);
 }
 
 static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_opts *o)
@@ -57,12 +82,7 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_data) ||
            curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
            curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, o->max_idle_s) ||
-           curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, fetch_open_socket) ||
-           curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f) ||
-           curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, o->close_socket) ||
-           curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, o->socket_data) ||
-           curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, o->connection_ready) ||
-           curl_easy_setopt(e, CURLOPT_PREREQDATA, o->socket_data) ||
+           (o->open_socket && fetch_set_sockets(f, o)) ||
            curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error) ||
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
@@ -82,8 +102,6 @@ static struct fetch *fetch_create(const char *url, const struct fetch_opts *o)
     if (!f)
         return NULL;
     jbuf_init(&f->body, (size_t)o->max_body);
-    f->open_socket = o->open_socket;
-    f->socket_data = o->socket_data;
     f->easy = curl_easy_init();
     if (!f->easy || fetch_setopts(f, url, o)) {
         fetch_destroy(f);
@@ -109,6 +127,18 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
     return f;
 }
 
+/* A transfer about to be added, afresh or again. */
+static void fetch_clear(struct fetch *f)
+{
+    f->gated = 0;
+    f->code = CURLE_OK;
+    f->status = 0;
+    f->error[0] = '\0';
+    f->local_port = 0;
+    f->sent = f->dialed = 0;
+    f->body.len = 0;
+}
+
 struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
                         void *owner, long index)
 {
@@ -119,28 +149,26 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
     f->owner = owner;
     f->index = index;
     f->prev = f->next = f->wait_prev = f->wait_next = NULL;
-    f->waiting = f->retried = f->gated = 0;
-    f->code = CURLE_OK;
-    f->status = 0;
-    f->error[0] = '\0';
-    f->body.len = 0;
+    f->waiting = f->retried = 0;
+    fetch_clear(f);
     return f;
 }
 
 int fetch_again(struct fetch *f, long timeout_ms)
 {
-    f->gated = 0;
-    f->code = CURLE_OK;
-    f->status = 0;
-    f->error[0] = '\0';
-    f->body.len = 0;
+    fetch_clear(f);
     return curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ? -1 : 0;
 }
 
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
 {
+    curl_off_t pretransfer = 0;
+
     f->code = code;
     curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
+    curl_easy_getinfo(f->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    curl_easy_getinfo(f->easy, CURLINFO_LOCAL_PORT, &f->local_port);
+    f->sent = pretransfer > 0;
     if (code != CURLE_OK)
         return FETCH_FAILED;
     if (f->status == 404)
@@ -169,24 +197,27 @@ const char *fetch_describe(const struct fetch *f, char *buf, size_t cap)
     return buf;
 }
 
-int fetch_upstream_fault(const struct fetch *f)
+enum fetch_health fetch_health(const struct fetch *f)
 {
     switch (f->code) {
     case CURLE_OK:
-        return f->status >= 500;
+        return f->status >= 500 ? FETCH_FAULT : FETCH_HEALTHY;
+    case CURLE_OPERATION_TIMEDOUT:
+        return f->sent || f->dialed ? FETCH_FAULT : FETCH_QUEUED;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return FETCH_FAULT;
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-        return 1;
+        return FETCH_BROKEN;
     default:
-        return 0;
+        return FETCH_HEALTHY; /* an answer we refused: it did answer */
     }
 }
 
@@ -194,19 +225,9 @@ int fetch_died_with_connection(const struct fetch *f)
 {
     long connects = -1;
 
-    switch (f->code) {
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE: /* 7.88: an HTTP/2 stream cut by the connection's end */
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        break;
-    default:
-        return 0;
-    }
     /* no new connection made: the call went out on a kept-alive one */
-    return curl_easy_getinfo(f->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+    return fetch_health(f) == FETCH_BROKEN &&
+           curl_easy_getinfo(f->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
            connects == 0;
 }
 

@@ -25,6 +25,23 @@ enum fetch_outcome {
     FETCH_FAILED,    /* anything else: see fetch_describe() */
 };
 
+/* What a finished call says of the upstream's health (the breaker's
+ * question, not the request's). */
+enum fetch_health {
+    FETCH_HEALTHY, /* it answered: 2xx, 404, any other status below 500,
+                      or an answer we refused (too big, wrong shape) */
+    FETCH_FAULT,   /* refused, unresolved, TLS failed, 5xx, or timed out
+                      once the call was on the wire: its request sent, or
+                      a connection of its own being opened */
+    FETCH_BROKEN,  /* a fault of the connection under it (reset, HTTP/2
+                      error): every call multiplexed on it fails at once,
+                      so the caller counts them as one (fold.h) */
+    FETCH_QUEUED,  /* timed out before it had a connection: it waited in
+                      curl's queue behind max_connections (or for an
+                      HTTP/2 connection being opened by another call);
+                      our saturation, nothing of the upstream's */
+};
+
 struct fetch_opts {
     const struct curl_slist *headers; /* outlives the fetch */
     long connect_timeout_ms;
@@ -61,6 +78,9 @@ struct fetch {
     char error[CURL_ERROR_SIZE]; /* curl's own words for a failure */
     curl_opensocket_callback open_socket; /* from fetch_opts */
     void *socket_data;
+    long local_port; /* of its connection, 0 when it had none */
+    int sent;      /* its request went out (curl reached pretransfer) */
+    int dialed;    /* curl opened a socket for it: it was connecting */
 };
 
 struct fetch_pool {
@@ -79,22 +99,24 @@ void fetch_pool_clear(struct fetch_pool *p);
  * headers and timeout_ms. */
 struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
                         void *owner, long index);
-/* Records how a finished transfer ended and classifies it. */
+/* Records how a finished transfer ended and classifies it. Also for a
+ * transfer cancelled as it timed out (code CURLE_OPERATION_TIMEDOUT),
+ * before it is removed from its multi handle. */
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code);
 /* A short reason for logs ("status 500", curl's detailed message such as
  * "SSL certificate problem: certificate has expired"), with no double
  * quote or control character in it. */
 const char *fetch_describe(const struct fetch *f, char *buf, size_t cap);
-/* 1 when the failure counts against the upstream's health (connection
- * failure, timeout, 5xx), 0 otherwise. */
-int fetch_upstream_fault(const struct fetch *f);
-/* 1 when the call died with a kept-alive connection that it reused (the
- * server closed it as the request went out: an HTTP/2 GOAWAY, an idle
- * close, a reset): the request was never answered, and a GET may be
- * sent again on another connection. */
+/* 1 when the call died with a kept-alive connection that it reused
+ * (FETCH_BROKEN with no new connection made: the server closed it as
+ * the request went out, an HTTP/2 GOAWAY, an idle close, a reset): a GET
+ * may be sent again on another connection. */
 int fetch_died_with_connection(const struct fetch *f);
 /* Makes a finished transfer ready to be added again, for timeout_ms. */
 int fetch_again(struct fetch *f, long timeout_ms);
+/* What f, once fetch_finish()ed, says of the upstream's health. Pure:
+ * reads code, status, sent and dialed only. */
+enum fetch_health fetch_health(const struct fetch *f);
 /* Gives f back to the pool (or frees it when the pool is full). */
 void fetch_free(struct fetch_pool *p, struct fetch *f);
 

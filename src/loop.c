@@ -11,6 +11,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "conns.h"
+#include "fold.h"
 #include "poller.h"
 
 #define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
@@ -33,6 +34,7 @@ struct loop {
     long http_version;                   /* what ALPN offers */
     struct fetch_pool pool;              /* loop thread only */
     struct breaker breaker;              /* loop thread only */
+    struct fold fold;                    /* loop thread only: see loop_record */
     pthread_t thread;
     pthread_mutex_t lock;
     struct job *queue_head, *queue_tail; /* guarded by lock */
@@ -124,9 +126,9 @@ static void loop_log_breaker(const struct loop *l)
 {
     const struct breaker *b = &l->breaker;
 
-    metrics_breaker_state((int)b->state);
-    log_warn("msg=\"circuit breaker %s\" failures=%d calls=%d", breaker_state_name(b->state),
-             b->failures, b->count);
+    metrics_breaker_state((int)b->state, b->openings);
+    log_warn("msg=\"circuit breaker %s\" failures=%ld calls=%ld", breaker_state_name(b->state),
+             b->failures, b->calls);
 }
 
 /* What kind of end a finished call had, as metrics count it. */
@@ -139,7 +141,7 @@ static enum metrics_upstream loop_call_kind(const struct fetch *f, enum fetch_ou
     if (f->code == CURLE_OK)
         return METRICS_UP_STATUS;
     if (f->code == CURLE_OPERATION_TIMEDOUT)
-        return METRICS_UP_TIMEOUT;
+        return fetch_health(f) == FETCH_QUEUED ? METRICS_UP_QUEUED_TIMEOUT : METRICS_UP_TIMEOUT;
     if (f->code == CURLE_COULDNT_CONNECT || f->code == CURLE_COULDNT_RESOLVE_HOST)
         return METRICS_UP_CONNECT;
     return METRICS_UP_ERROR;
@@ -155,11 +157,28 @@ static void loop_measure(const struct fetch *f, enum fetch_outcome out, enum met
                      us > 0 ? (uint64_t)us : 0);
 }
 
-/* One upstream call of j ended (not cancelled): tell the breaker. */
-static void loop_record(struct loop *l, const struct job *j, int failed)
+/* One upstream call of j ended (not cancelled; f is fetch_finish()ed):
+ * tell the breaker what it says of the upstream. A call that timed out
+ * in our own queue says nothing; the calls of one broken connection are
+ * one fault (fold.h). */
+static void loop_record(struct loop *l, const struct job *j, const struct fetch *f)
 {
-    if (breaker_record(&l->breaker, failed, j->trial, clock_ms()))
+    enum fetch_health h = fetch_health(f);
+    uint64_t now = clock_ms();
+
+    if (h == FETCH_QUEUED)
+        return;
+    if (h == FETCH_BROKEN && !fold_new_fault(&l->fold, f->local_port, now))
+        return;
+    if (breaker_record(&l->breaker, h != FETCH_HEALTHY, j->trial, now))
         loop_log_breaker(l);
+}
+
+/* Publishes the breaker's window, aged to now, for /metrics. */
+static void loop_breaker_tick(struct loop *l, uint64_t now)
+{
+    breaker_advance(&l->breaker, now);
+    metrics_breaker_window(l->breaker.calls, l->breaker.failures);
 }
 
 /* Ends a job: cancels what it still has in flight, answers r and
@@ -253,9 +272,20 @@ static int loop_restart(struct loop *l, struct fetch *f, int slot)
     return 0;
 }
 
+/* The request's deadline passed: the calls it still has in flight time
+ * out now, each counted as curl's own timeout would be (on the wire or
+ * connecting: against the upstream; still queued: not). With none in
+ * flight (the deadline fell between calls) nothing is recorded: every
+ * call it made has been weighed already. */
 static void loop_deadline_passed(struct loop *l, struct job *j)
 {
-    loop_record(l, j, 1); /* a timeout, as the breaker sees it */
+    struct fetch *f;
+
+    for (f = j->fetches; f; f = f->next) {
+        fetch_finish(f, CURLE_OPERATION_TIMEDOUT);
+        loop_measure(f, FETCH_FAILED, METRICS_UP_COUNT);
+        loop_record(l, j, f);
+    }
     loop_fail(l, j, REPLY_BAD_GATEWAY, "request deadline passed");
 }
 
@@ -265,10 +295,19 @@ static int loop_add(struct loop *l, struct job *j, long index)
 {
     char url[LOOP_URL_MAX];
     uint64_t now = clock_ms();
-    struct fetch_opts o = {&j->headers, l->cfg->connect_timeout_ms, l->cfg->call_timeout_ms,
-                           l->cfg->max_body, l->pipewait, l->cfg->idle_timeout_ms / 1000,
-                           l->http_version, l->cfg->ca_file, l->conns.share,
-                           poller_open_socket, poller_close_socket, poller_prereq, l->poller};
+    struct fetch_opts o = {.headers = &j->headers,
+                           .connect_timeout_ms = l->cfg->connect_timeout_ms,
+                           .timeout_ms = l->cfg->call_timeout_ms,
+                           .max_body = l->cfg->max_body,
+                           .pipewait = l->pipewait,
+                           .max_idle_s = l->cfg->idle_timeout_ms / 1000,
+                           .http_version = l->http_version,
+                           .ca_file = l->cfg->ca_file,
+                           .share = l->conns.share,
+                           .open_socket = poller_open_socket,
+                           .close_socket = poller_close_socket,
+                           .connection_ready = poller_prereq,
+                           .socket_data = l->poller};
     struct fetch *f;
 
     if (now >= j->deadline_ms || loop_url(l, j, index, url))
@@ -373,7 +412,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
         return;
     loop_unlink_fetch(j, f);
     loop_measure(f, out, METRICS_UP_COUNT);
-    loop_record(l, j, fetch_upstream_fault(f));
+    loop_record(l, j, f);
     if (out == FETCH_OK)
         loop_on_body(l, j, f);
     else if (out == FETCH_NOT_FOUND)
@@ -404,7 +443,7 @@ static void loop_resume(struct loop *l, uint64_t now)
     int slot = 0, room = poller_gate_room(l->poller);
 
     while ((f = l->wait_head) && loop_call_end(l, f) <= now) {
-        metrics_upstream(METRICS_UP_NO_CONNECTION, (now - f->started_ms) * 1000);
+        metrics_upstream(METRICS_UP_QUEUED_TIMEOUT, (now - f->started_ms) * 1000);
         loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "no upstream connection in time");
     }
     while ((f = l->wait_head) && slot < l->conns.count) {
@@ -553,6 +592,7 @@ static void *loop_main(void *arg)
         now = clock_ms();
         loop_resume(l, now);
         loop_expire(l, now);
+        loop_breaker_tick(l, now);
         loop_watch_due(l, now);
         loop_idle(l, now);
     }
@@ -592,11 +632,12 @@ static int loop_setup_upstream(struct loop *l)
 static void loop_breaker_init(struct loop *l)
 {
     const struct config *c = l->cfg;
-    struct breaker_conf bc = {(int)c->breaker_window, (int)c->breaker_min_calls,
+    struct breaker_conf bc = {c->breaker_window_ms, c->breaker_min_calls,
                               (int)c->breaker_threshold, c->breaker_open_ms,
                               (int)c->breaker_trials};
 
     breaker_init(&l->breaker, &bc);
+    fold_init(&l->fold);
 }
 
 struct loop *loop_start(const struct config *cfg)

@@ -14,7 +14,7 @@ static const uint64_t metrics_bounds_ms[] = {5, 10, 25, 50, 100, 250, 500, 1000,
 
 static const char *metrics_up_names[METRICS_UP_COUNT] = {
     "ok", "not_found", "bad_status", "timeout", "connect_error", "error", "retried",
-    "no_connection",
+    "queued_timeout",
 };
 
 struct metrics_hist {
@@ -28,6 +28,8 @@ static struct metrics_hist metrics_latency[ROUTE_COUNT];
 static atomic_ullong metrics_calls[METRICS_UP_COUNT];
 static struct metrics_hist metrics_call_latency;
 static atomic_int metrics_breaker;
+static atomic_ulong metrics_openings;
+static atomic_long metrics_window_calls, metrics_window_failures;
 
 static void metrics_observe(struct metrics_hist *h, uint64_t us)
 {
@@ -61,9 +63,16 @@ void metrics_upstream(enum metrics_upstream outcome, uint64_t us)
     metrics_observe(&metrics_call_latency, us);
 }
 
-void metrics_breaker_state(int state)
+void metrics_breaker_state(int state, unsigned long openings)
 {
     atomic_store(&metrics_breaker, state);
+    atomic_store(&metrics_openings, openings);
+}
+
+void metrics_breaker_window(long calls, long failures)
+{
+    atomic_store_explicit(&metrics_window_calls, calls, memory_order_relaxed);
+    atomic_store_explicit(&metrics_window_failures, failures, memory_order_relaxed);
 }
 
 static int metrics_printf(struct jbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -147,6 +156,27 @@ static int metrics_put_upstream(struct jbuf *out)
                             &metrics_call_latency);
 }
 
+/* The breaker: its state, why it would open (the window's calls and
+ * failures) and how often it did. */
+static int metrics_put_breaker(struct jbuf *out)
+{
+    return metrics_printf(out, "# HELP api_pedidos_circuit_breaker_state 0 closed, 1 open, 2 half-open.\n"
+                               "# TYPE api_pedidos_circuit_breaker_state gauge\n"
+                               "api_pedidos_circuit_breaker_state %d\n", atomic_load(&metrics_breaker)) ||
+           metrics_printf(out, "# HELP api_pedidos_circuit_breaker_openings_total Times the breaker opened.\n"
+                               "# TYPE api_pedidos_circuit_breaker_openings_total counter\n"
+                               "api_pedidos_circuit_breaker_openings_total %lu\n",
+                          atomic_load(&metrics_openings)) ||
+           metrics_printf(out, "# HELP api_pedidos_circuit_breaker_window_calls Upstream calls in the breaker's window.\n"
+                               "# TYPE api_pedidos_circuit_breaker_window_calls gauge\n"
+                               "api_pedidos_circuit_breaker_window_calls %ld\n",
+                          atomic_load(&metrics_window_calls)) ||
+           metrics_printf(out, "# HELP api_pedidos_circuit_breaker_window_failures Those of them that count against the upstream.\n"
+                               "# TYPE api_pedidos_circuit_breaker_window_failures gauge\n"
+                               "api_pedidos_circuit_breaker_window_failures %ld\n",
+                          atomic_load(&metrics_window_failures));
+}
+
 int metrics_render(struct jbuf *out, long in_flight)
 {
     if (metrics_put_requests(out) || metrics_put_upstream(out))
@@ -154,7 +184,5 @@ int metrics_render(struct jbuf *out, long in_flight)
     return metrics_printf(out, "# HELP api_pedidos_requests_in_flight Requests accepted, not yet answered.\n"
                                "# TYPE api_pedidos_requests_in_flight gauge\n"
                                "api_pedidos_requests_in_flight %ld\n", in_flight) ||
-           metrics_printf(out, "# HELP api_pedidos_circuit_breaker_state 0 closed, 1 open, 2 half-open.\n"
-                               "# TYPE api_pedidos_circuit_breaker_state gauge\n"
-                               "api_pedidos_circuit_breaker_state %d\n", atomic_load(&metrics_breaker));
+           metrics_put_breaker(out);
 }

@@ -21,16 +21,21 @@ enum metrics_upstream {
     METRICS_UP_CONNECT,     /* could not connect */
     METRICS_UP_ERROR,       /* reset, body over the cap, ... */
     METRICS_UP_RETRIED,     /* died with a reused connection, sent again */
-    METRICS_UP_NO_CONNECTION, /* no connection of ours came in time */
+    METRICS_UP_QUEUED_TIMEOUT, /* timed out in our queue, never sent */
     METRICS_UP_COUNT
 };
 
 /* A finished request: status 0 when its client left unanswered. */
 void metrics_request(enum route_kind route, int status, uint64_t ms);
-/* A finished (not cancelled) upstream call and its duration. */
+/* A finished upstream call and its duration: not one we cancelled, but
+ * one its request's deadline cut counts as the timeout it is. */
 void metrics_upstream(enum metrics_upstream outcome, uint64_t us);
-/* The breaker's state (a BREAKER_* value), set on every transition. */
-void metrics_breaker_state(int state);
+/* The breaker's state (a BREAKER_* value) and how many times it has
+ * opened, set on every transition. */
+void metrics_breaker_state(int state, unsigned long openings);
+/* The calls and failures in the breaker's window now (the loop sets it
+ * at every turn, so it ages while no call ends). */
+void metrics_breaker_window(long calls, long failures);
 /* Appends the exposition; in_flight is read by the caller. -1 when out
  * of memory or past out's cap. */
 int metrics_render(struct jbuf *out, long in_flight);

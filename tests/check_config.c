@@ -37,6 +37,11 @@ static const struct num_setting nums[] = {
     {"max-connecting", "API_PEDIDOS_MAX_CONNECTING", OFF(max_connecting), 64, 1, 16384, 8},
     {"upstream-http2", "API_PEDIDOS_UPSTREAM_HTTP2", OFF(upstream_http2), 1, 0, 1, 0},
     {"backlog", "API_PEDIDOS_BACKLOG", OFF(backlog), 1024, 1, 65535, 16},
+    {"breaker-window-ms", "API_PEDIDOS_BREAKER_WINDOW_MS", OFF(breaker_window_ms), 10000, 100, 3600000, 2000},
+    {"breaker-min-calls", "API_PEDIDOS_BREAKER_MIN_CALLS", OFF(breaker_min_calls), 20, 1, 10000000, 5},
+    {"breaker-threshold", "API_PEDIDOS_BREAKER_THRESHOLD", OFF(breaker_threshold), 50, 1, 100, 60},
+    {"breaker-open-ms", "API_PEDIDOS_BREAKER_OPEN_MS", OFF(breaker_open_ms), 5000, 1, 3600000, 2000},
+    {"breaker-trials", "API_PEDIDOS_BREAKER_TRIALS", OFF(breaker_trials), 3, 1, 100, 2},
 };
 
 #define NNUMS (sizeof(nums) / sizeof(nums[0]))
@@ -44,6 +49,7 @@ static const struct num_setting nums[] = {
 static const char *const other_vars[] = {
     "MAGALU_API_URL", "APIKEY", "TENANT_ID", "API_PEDIDOS_LISTEN", "API_PEDIDOS_LOG_LEVEL",
     "API_PEDIDOS_CA_FILE",
+    "API_PEDIDOS_BREAKER_WINDOW",
 };
 
 static struct config cfg;
@@ -438,6 +444,23 @@ START_TEST(test_unknown_flag)
 }
 END_TEST
 
+/* A removed option stops the service with a line naming it, in every
+ * form: getopt_long alone would read --breaker-window as an
+ * abbreviation of --breaker-window-ms. */
+START_TEST(test_removed_option)
+{
+    assert_error(LOAD("--breaker-window", "20"), "--breaker-window");
+    assert_error(LOAD("--breaker-window=20"), "--breaker-window");
+    assert_error(LOAD("--fanout=2", "--breaker-window", "100"), "breaker-window-ms");
+    ck_assert_int_eq(LOAD("--breaker-window-ms", "2000"), CONFIG_OK);
+    ck_assert_int_eq(cfg.breaker_window_ms, 2000);
+    ck_assert_int_eq(LOAD("--breaker-window-ms=3000"), CONFIG_OK);
+    ck_assert_int_eq(cfg.breaker_window_ms, 3000);
+    setenv("API_PEDIDOS_BREAKER_WINDOW", "20", 1);
+    assert_error(LOAD0(), "API_PEDIDOS_BREAKER_WINDOW_MS");
+}
+END_TEST
+
 /* Short options are not flags of ours: the error names the first one. */
 START_TEST(test_unknown_short_cluster)
 {
@@ -677,6 +700,7 @@ static Suite *config_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_unknown_flag);
     tcase_add_test(tc, test_unknown_short_cluster);
+    tcase_add_test(tc, test_removed_option);
     tcase_add_test(tc, test_missing_argument);
     tcase_add_test(tc, test_flag_without_argument_given_one);
     tcase_add_test(tc, test_positional);

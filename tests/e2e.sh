@@ -248,23 +248,53 @@ test_client_leaves() {
     check "client leaves: service still answers" "$STATUS" 200
 }
 
-# The circuit breaker, per process: the upstream goes away, failures
-# open it, 503s come back without upstream traffic, the upstream comes
-# back, and after the wait trial requests close it again.
+# metric NAME: its value in one scrape of /metrics (one process's)
+metric() {
+    curl -s --max-time 5 "http://127.0.0.1:$FRONT_PORT/metrics" |
+        awk -v n="$1" '$1 == n {print $2; f = 1} END {if (!f) print "none"}'
+}
+
+# The circuit breaker, per process: the upstream goes away, its calls
+# are refused, and once --breaker-min-calls of them fail inside the
+# window it opens: 502s, then 503s at once without upstream traffic. The
+# upstream comes back, and after --breaker-open-ms the trial requests
+# close it again.
 test_breaker() {
-    local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items
+    local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items codes n502 best seen
     stack_stop_service
-    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-window 10 --breaker-min-calls 4 \
-        --breaker-threshold 50 --breaker-open-ms 2000 --breaker-trials 2 || die "service did not restart"
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 2000 \
+        --breaker-trials 2 || die "service did not restart"
     stack_stop_upstream
     get "$good"; expect "breaker: upstream down" 502 "$ERR502"
-    for i in $(seq 11); do get "$good"; done
+    codes=502
+    for i in $(seq 11); do get "$good"; codes="$codes $STATUS"; done
+    n502=$(echo "$codes" | tr ' ' '\n' | grep -c '^502$')
+    # each process answers 502 until its own 4th failure, then 503
+    case " $codes " in
+        *" 503 503 503 503 ") check "breaker: 502s then 503s ($codes)" \
+            "$([ "$n502" -ge 4 ] && [ "$n502" -le $((4 * PROCS)) ] &&
+               [ -z "$(echo "$codes" | tr ' ' '\n' | grep -vx '50[23]')" ] && echo ok)" ok ;;
+        *) ko "breaker: 502s then 503s" "got: $codes" ;;
+    esac
     stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || die "upstream did not restart"
     reset_stats
     for i in $(seq 6); do get "$good"; done
     expect "breaker open" 503 '{"message":"Serviço temporariamente indisponível"}'
     check "breaker open: Retry-After" "$([ "${RETRY:-0}" -ge 1 ] && [ "$RETRY" -le 2 ] && echo ok)" ok
     check "breaker open: no upstream call" "$(stat_of requests)" 0
+    # the 503 is answered at once: the best of three under 50 ms
+    best=$(for i in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$FRONT_PORT$good"; done |
+           sort -n | head -n1)
+    check "breaker open: 503 in under 50 ms (best of 3: ${best} s)" \
+        "$(awk -v t="$best" 'BEGIN {print (t < 0.05) ? "ok" : "slow"}')" ok
+    # an operator sees why: some process opened, on >= 4 failures in its window
+    seen=
+    for i in 1 2 3 4 5 6; do
+        [ "$(metric api_pedidos_circuit_breaker_openings_total)" = 1 ] &&
+            [ "$(metric api_pedidos_circuit_breaker_window_failures)" -ge 4 ] 2>/dev/null &&
+            [ "$(metric api_pedidos_circuit_breaker_state)" = 1 ] && { seen=ok; break; }
+    done
+    check "breaker metrics: open, 1 opening, >= 4 failures in the window" "$seen" ok
     sleep 2.2
     for i in $(seq 6); do get "$good"; done   # trials, then closed
     expect "breaker closed again" 200 "$(cat "$FX/expected/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28.json")"
@@ -272,6 +302,58 @@ test_breaker() {
         grep -q "$word" "$STACK_RUN/service.log" && ok "breaker logged: $word" ||
             ko "breaker logged: $word" "not in the service log"
     done
+}
+
+# A cold start: 1000 clients at once on a fresh process, against a
+# healthy upstream whose first 50 answers (one per connection) take
+# 900 ms. With 50 upstream connections and a 1 s call timeout, the calls
+# queued in curl behind them run out of time there (queued_timeout):
+# that is our saturation, not the upstream's, and the breaker must not
+# open. A window of the last 20 calls opened here.
+test_cold_start() {
+    local i n503 n200 other queued opened pids=()
+    stack_stop_service
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" --delay-ms 20 --slow-first 50 --slow-first-ms 900 --threads 2 ||
+        die "upstream did not restart"
+    stack_service 1 --metrics 1 --max-connections 50 --connect-timeout 500 --call-timeout 1000 \
+        --request-timeout 3000 --max-in-flight 2000 || die "service did not restart"
+    ulimit -n "$(ulimit -Hn)"
+    for i in $(seq 250); do
+        printf 'url = "http://127.0.0.1:%s/orders/00000000-0000-4000-8000-000000000003/items"\noutput = "/dev/null"\n' \
+            "$FRONT_PORT"
+    done > "$W/cold.curl"
+    # curl runs at most 300 transfers at once: four of them
+    for i in 1 2 3 4; do
+        curl -s -Z --parallel-max 250 --parallel-immediate --max-time 20 -K "$W/cold.curl" \
+            -w '%{http_code}\n' > "$W/cold.$i" 2>/dev/null &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    cat "$W"/cold.[1-4] > "$W/cold.codes"
+    n503=$(grep -c '^503$' "$W/cold.codes")
+    n200=$(grep -c '^200$' "$W/cold.codes")
+    other=$(grep -cvx '200\|502' "$W/cold.codes")
+    queued=$(metric 'api_pedidos_upstream_calls_total{outcome="queued_timeout"}')
+    opened=$(metric api_pedidos_circuit_breaker_openings_total)
+    echo "note - cold start: $(sort "$W/cold.codes" | uniq -c | tr -s ' ' | paste -sd,), queued_timeout $queued," \
+         "window $(metric api_pedidos_circuit_breaker_window_failures) failures of" \
+         "$(metric api_pedidos_circuit_breaker_window_calls) calls"
+    check "cold start: 1000 answers" "$(wc -l < "$W/cold.codes")" 1000
+    check "cold start: calls did time out in our queue (queued_timeout > 0)" \
+        "$([ "${queued:-0}" -gt 0 ] 2>/dev/null && echo yes)" yes
+    check "cold start: some orders answered 200" "$([ "$n200" -gt 0 ] && echo yes)" yes
+    check "cold start: no 503, the breaker never opened (503s: $n503)" "$n503/$other/$opened" 0/0/0
+    # the clients that come next are served (an open breaker would 503 them)
+    : > "$W/cold.after"
+    for i in $(seq 10); do
+        get /orders/00000000-0000-4000-8000-000000000003/items; echo "$STATUS" >> "$W/cold.after"
+    done
+    check "cold start: the next 10 requests answered 200" "$(grep -c '^200$' "$W/cold.after")" 10
+    stack_stop_service
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" --delay-ms "$DELAY_MS" || die "upstream did not restart"
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
 # One log line per request, and the request id: the client's
@@ -315,6 +397,11 @@ test_metrics() {
         ok "metrics: latency histogram" || ko "metrics: latency histogram" ""
     grep -Eq '^api_pedidos_circuit_breaker_state [0-2]$' "$m" && ok "metrics: breaker state" ||
         ko "metrics: breaker state" ""
+    for name in circuit_breaker_openings_total circuit_breaker_window_calls circuit_breaker_window_failures \
+                'upstream_calls_total{outcome="queued_timeout"}'; do
+        grep -Eq "^api_pedidos_$(printf '%s' "$name" | sed 's/[{}]/\\&/g') [0-9]+\$" "$m" &&
+            ok "metrics: $name" || ko "metrics: $name" "missing"
+    done
     grep -Eq '^api_pedidos_requests_in_flight [0-9]+$' "$m" && ok "metrics: in flight" ||
         ko "metrics: in flight" ""
     grep -Eiq '[0-9a-f]{8}-[0-9a-f]{4}-' "$m" && ko "metrics: no order id" "found one" ||
@@ -590,6 +677,7 @@ test_breaker
 test_request_log
 test_metrics
 test_key_never_logged
+test_cold_start
 test_host_name
 if [ "$SCHEME" = https ]; then
     test_tls_bad_certificates

@@ -52,7 +52,9 @@
  * Random faults: each /maestro request, after the auth check, independently
  * answers 500 or resets mid-body (half each) with probability --fail-rate %,
  * and waits --slow-ms more with probability --slow-rate %.  --delay-ms L
- * delays every /maestro answer (403 and 404 included).  Delays add up.
+ * delays every /maestro answer (403 and 404 included).  --slow-first N
+ * makes the first N /maestro answers since start wait --slow-first-ms
+ * more (a cold upstream: its first connections are slow).  Delays add up.
  *
  * Delays never block a thread: once the request is complete the connection
  * is suspended, its due time goes into a min-heap (mutex) and one timer
@@ -103,6 +105,7 @@
 #define MAX_FIXTURES 100000u
 #define MAX_FIXTURE_BYTES (64l << 20)
 #define MAX_DELAY_MS 3600000ul
+#define MAX_SLOW_FIRST 1000000000ul
 #define MAX_THREADS 256ul
 #define BIG_BODY_BYTES (9ul << 20)
 #define NEST_DEPTH 10000u
@@ -124,7 +127,7 @@
 
 struct config {
     const char *bind, *fixtures, *api_key, *tenant;
-    unsigned long port, delay_ms, slow_ms, threads;
+    unsigned long port, delay_ms, slow_ms, threads, slow_first, slow_first_ms;
     double fail_pct, slow_pct;
 };
 
@@ -134,7 +137,8 @@ static void usage(FILE *out)
 {
     fputs("usage: " PROG " --port P [--bind ADDR] [--fixtures DIR]"
           " [--delay-ms L] [--api-key K] [--tenant T] [--fail-rate PCT]"
-          " [--slow-rate PCT] [--slow-ms MS] [--threads N] [--help]\n"
+          " [--slow-rate PCT] [--slow-ms MS] [--slow-first N] [--slow-first-ms MS]"
+          " [--threads N] [--help]\n"
           "  --port P         TCP port (0: any free port)\n"
           "  --bind ADDR      IPv4/IPv6 address (default 127.0.0.1)\n"
           "  --fixtures DIR   DIR/orders/<order>.json, DIR/items/<order>/<pkg>.json\n"
@@ -144,6 +148,8 @@ static void usage(FILE *out)
           "  --fail-rate PCT  PCT% of answers: 500 or reset mid-body\n"
           "  --slow-rate PCT  PCT% of answers wait --slow-ms more\n"
           "  --slow-ms MS     extra delay of slow answers (default 0)\n"
+          "  --slow-first N   the first N answers since start wait --slow-first-ms more\n"
+          "  --slow-first-ms MS  their extra delay (default 0)\n"
           "  --threads N      MHD thread pool size (default 1)\n"
           "Fault orders: see the header of tests/maestro-fake.c.\n", out);
 }
@@ -186,7 +192,7 @@ static double parse_pct(const char *flag, const char *s)
 }
 
 enum { O_PORT = 256, O_BIND, O_FIXTURES, O_DELAY, O_KEY, O_TENANT,
-       O_FAIL, O_SLOWRATE, O_SLOWMS, O_THREADS, O_HELP };
+       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_THREADS, O_HELP };
 
 static const struct option k_options[] = {
     { "port", required_argument, NULL, O_PORT },
@@ -198,6 +204,8 @@ static const struct option k_options[] = {
     { "fail-rate", required_argument, NULL, O_FAIL },
     { "slow-rate", required_argument, NULL, O_SLOWRATE },
     { "slow-ms", required_argument, NULL, O_SLOWMS },
+    { "slow-first", required_argument, NULL, O_SLOWFIRST },
+    { "slow-first-ms", required_argument, NULL, O_SLOWFIRSTMS },
     { "threads", required_argument, NULL, O_THREADS },
     { "help", no_argument, NULL, O_HELP },
     { NULL, 0, NULL, 0 }
@@ -215,6 +223,10 @@ static void apply_option(int opt, const char *arg)
     case O_FAIL: cfg.fail_pct = parse_pct("--fail-rate", arg); break;
     case O_SLOWRATE: cfg.slow_pct = parse_pct("--slow-rate", arg); break;
     case O_SLOWMS: cfg.slow_ms = parse_ulong("--slow-ms", arg, MAX_DELAY_MS); break;
+    case O_SLOWFIRST: cfg.slow_first = parse_ulong("--slow-first", arg, MAX_SLOW_FIRST); break;
+    case O_SLOWFIRSTMS:
+        cfg.slow_first_ms = parse_ulong("--slow-first-ms", arg, MAX_DELAY_MS);
+        break;
     case O_THREADS: cfg.threads = parse_ulong("--threads", arg, MAX_THREADS); break;
     default: usage(stdout); exit(0);
     }
@@ -1141,10 +1153,14 @@ static bool header_is(struct MHD_Connection *c, const char *name, const char *wa
     return got != NULL && strcmp(got, want) == 0;
 }
 
+static atomic_ulong st_first_answers; /* for --slow-first; never reset */
+
 static void decide(struct MHD_Connection *c, const char *url, const char *method,
                    struct plan *p)
 {
     p->delay_ms = cfg.delay_ms;
+    if (cfg.slow_first > 0 && atomic_fetch_add(&st_first_answers, 1) < cfg.slow_first)
+        add_delay(p, cfg.slow_first_ms);
     remember_request_id(c);
     if (!header_is(c, "X-Api-Key", cfg.api_key) || !header_is(c, "X-Tenant-Id", cfg.tenant))
         use_canned(p, &k_forbidden);

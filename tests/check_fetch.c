@@ -1,0 +1,111 @@
+/* check_fetch: what a finished call says of the upstream's health, and
+ * that a pooled transfer forgets what its last call said. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "fetch.h"
+
+struct health_case {
+    CURLcode code;
+    long status;
+    int sent, dialed;
+    enum fetch_health want;
+};
+
+static const struct health_case cases[] = {
+    {CURLE_OK, 200, 1, 1, FETCH_HEALTHY},
+    {CURLE_OK, 404, 1, 0, FETCH_HEALTHY},   /* never a fault */
+    {CURLE_OK, 302, 1, 0, FETCH_HEALTHY},
+    {CURLE_OK, 418, 1, 0, FETCH_HEALTHY},
+    {CURLE_OK, 499, 1, 0, FETCH_HEALTHY},
+    {CURLE_OK, 500, 1, 0, FETCH_FAULT},
+    {CURLE_OK, 503, 1, 0, FETCH_FAULT},
+    {CURLE_OK, 599, 1, 0, FETCH_FAULT},
+    {CURLE_COULDNT_CONNECT, 0, 0, 1, FETCH_FAULT},       /* refused */
+    {CURLE_COULDNT_RESOLVE_HOST, 0, 0, 0, FETCH_FAULT},
+    {CURLE_SSL_CONNECT_ERROR, 0, 0, 1, FETCH_FAULT},     /* TLS */
+    {CURLE_PEER_FAILED_VERIFICATION, 0, 0, 1, FETCH_FAULT},
+    {CURLE_OPERATION_TIMEDOUT, 0, 1, 0, FETCH_FAULT},    /* on the wire */
+    {CURLE_OPERATION_TIMEDOUT, 200, 1, 1, FETCH_FAULT},  /* mid-body */
+    {CURLE_OPERATION_TIMEDOUT, 0, 0, 1, FETCH_FAULT},    /* connecting */
+    {CURLE_OPERATION_TIMEDOUT, 0, 0, 0, FETCH_QUEUED},   /* in our queue */
+    {CURLE_RECV_ERROR, 0, 1, 0, FETCH_BROKEN},           /* reset */
+    {CURLE_SEND_ERROR, 0, 1, 0, FETCH_BROKEN},
+    {CURLE_GOT_NOTHING, 0, 1, 0, FETCH_BROKEN},
+    {CURLE_PARTIAL_FILE, 200, 1, 0, FETCH_BROKEN},       /* cut mid-body */
+    {CURLE_HTTP2, 0, 1, 0, FETCH_BROKEN},
+    {CURLE_HTTP2_STREAM, 0, 1, 0, FETCH_BROKEN},
+    {CURLE_WRITE_ERROR, 200, 1, 0, FETCH_HEALTHY},       /* over our cap */
+    {CURLE_FILESIZE_EXCEEDED, 200, 1, 0, FETCH_HEALTHY},
+    {CURLE_WEIRD_SERVER_REPLY, 0, 1, 0, FETCH_HEALTHY},
+};
+
+START_TEST(test_health)
+{
+    const struct health_case *c = &cases[_i];
+    struct fetch f = {0};
+
+    f.code = c->code;
+    f.status = c->status;
+    f.sent = c->sent;
+    f.dialed = c->dialed;
+    ck_assert_msg(fetch_health(&f) == c->want, "code %d status %ld sent %d dialed %d: %d, want %d",
+                  (int)c->code, c->status, c->sent, c->dialed, (int)fetch_health(&f), (int)c->want);
+}
+END_TEST
+
+/* A transfer that never ran (cancelled in the queue): nothing sent, no
+ * connection, no port; and a pooled transfer starts its next call
+ * clean. */
+START_TEST(test_never_ran_and_reuse)
+{
+    struct fetch_pool p;
+    struct fetch_opts o = {.connect_timeout_ms = 1000, .timeout_ms = 1000, .max_body = 4096,
+                           .max_idle_s = 60, .http_version = CURL_HTTP_VERSION_1_1};
+    struct fetch *f, *g;
+
+    fetch_pool_init(&p, 4);
+    f = fetch_new(&p, "http://127.0.0.1:9/x", &o, NULL, 0);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fetch_finish(f, CURLE_OPERATION_TIMEDOUT), FETCH_FAILED);
+    ck_assert_int_eq(f->sent, 0);
+    ck_assert_int_eq(f->dialed, 0);
+    ck_assert_int_eq(f->local_port, 0);
+    ck_assert_int_eq(fetch_health(f), FETCH_QUEUED);
+    f->sent = f->dialed = 1;
+    f->local_port = 40000;
+    fetch_free(&p, f);
+    g = fetch_new(&p, "http://127.0.0.1:9/y", &o, NULL, 1);
+    ck_assert_ptr_eq(g, f); /* from the pool */
+    ck_assert_int_eq(g->sent, 0);
+    ck_assert_int_eq(g->dialed, 0);
+    ck_assert_int_eq(g->local_port, 0);
+    fetch_free(&p, g);
+    fetch_pool_clear(&p);
+}
+END_TEST
+
+static Suite *fetch_suite(void)
+{
+    Suite *s = suite_create("fetch");
+    TCase *tc = tcase_create("health");
+
+    tcase_add_loop_test(tc, test_health, 0, sizeof(cases) / sizeof(cases[0]));
+    tcase_add_test(tc, test_never_ran_and_reuse);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr;
+    int failed;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sr = srunner_create(fetch_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
