@@ -2,6 +2,22 @@
 
 #include <string.h>
 
+/* The connections handle i may open. */
+static long conns_limit(const struct conns *c, int i)
+{
+    if (c->multiplexed && c->limit[i] > CONNS_MULTIPLEXED_MAX)
+        return CONNS_MULTIPLEXED_MAX;
+    return c->limit[i];
+}
+
+static int conns_set_limit(CURLM *m, long limit)
+{
+    return curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, limit) ||
+           curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit) ||
+           /* keep every connection it was allowed to open for reuse */
+           curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit);
+}
+
 /* A multi handle with the limits of one share; NULL on failure. */
 static CURLM *conns_new_multi(long limit)
 {
@@ -9,11 +25,7 @@ static CURLM *conns_new_multi(long limit)
 
     if (!m)
         return NULL;
-    if (curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, limit) ||
-        curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit) ||
-        /* keep every connection it was allowed to open for reuse */
-        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit) ||
-        curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)) {
+    if (conns_set_limit(m, limit) || curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)) {
         curl_multi_cleanup(m);
         return NULL;
     }
@@ -88,6 +100,15 @@ void conns_remove(struct conns *c, int slot, CURL *e)
     curl_multi_remove_handle(c->multi[slot], e);
 }
 
+void conns_multiplexed(struct conns *c)
+{
+    int i;
+
+    c->multiplexed = 1;
+    for (i = 0; i < c->count; i++)
+        conns_set_limit(c->multi[i], conns_limit(c, i));
+}
+
 CURLMsg *conns_info_read(struct conns *c)
 {
     CURLMsg *msg;
@@ -108,7 +129,7 @@ int conns_reset(struct conns *c)
     int i, result = 0;
 
     for (i = 0; i < c->count; i++) {
-        fresh = conns_new_multi(c->limit[i]);
+        fresh = conns_new_multi(conns_limit(c, i));
         if (!fresh || poller_attach(c->poller, i, fresh)) {
             if (fresh)
                 curl_multi_cleanup(fresh);

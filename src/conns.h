@@ -30,6 +30,12 @@
 #include "poller.h"
 
 #define CONNS_MULTI_MAX 8
+/* Connections per multi handle once the upstream is known to speak
+ * HTTP/2: each carries up to 100 calls at once (curl's default), so 8
+ * handles of 8 hold 6400 calls on 64 connections. Without this cap
+ * libcurl 7.88 was seen to open 16 per handle (128 in all) for a burst
+ * that 24 would have carried. */
+#define CONNS_MULTIPLEXED_MAX 8
 
 struct conns {
     struct poller *poller;           /* borrowed */
@@ -40,6 +46,7 @@ struct conns {
     int next;                        /* the one the next transfer goes to */
     int reading;                     /* conns_info_read()'s place */
     int used;                        /* a transfer was added since the reset */
+    int multiplexed;                 /* the upstream answers over HTTP/2 */
 };
 
 /* max_connections (>= 1) split over min(CONNS_MULTI_MAX, max_connections)
@@ -57,6 +64,9 @@ int conns_add_at(struct conns *c, int slot, CURL *e);
 void conns_remove(struct conns *c, int slot, CURL *e);
 /* The next message of any handle, NULL when none is left. */
 CURLMsg *conns_info_read(struct conns *c);
+/* The upstream answers over HTTP/2: from now on each handle keeps to
+ * CONNS_MULTIPLEXED_MAX connections. */
+void conns_multiplexed(struct conns *c);
 /* Replaces every handle by a fresh one, closing every connection. No
  * transfer may be attached. 0, or -1 when one could not be replaced (it
  * is kept). */

@@ -53,6 +53,11 @@ void gate_closed(struct gate *g, int local_port)
         gate_leave(g);
 }
 
+void gate_set_max(struct gate *g, int max)
+{
+    g->max = max > 0 ? max : 1;
+}
+
 int gate_room(const struct gate *g)
 {
     return g->max - g->connecting;

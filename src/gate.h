@@ -38,6 +38,8 @@ int gate_enter(struct gate *g);
 void gate_ready(struct gate *g, int local_port);
 /* A socket closed; local_port 0 when it never had one. */
 void gate_closed(struct gate *g, int local_port);
+/* Sets max (>= 1): the calls held back start as room appears. */
+void gate_set_max(struct gate *g, int max);
 /* How many more connections may start their set-up now. */
 int gate_room(const struct gate *g);
 

@@ -32,6 +32,7 @@ struct loop {
     struct curl_slist *headers;
     long pipewait;                       /* 1 for an https upstream */
     long http_version;                   /* what ALPN offers */
+    int protocol_known;                  /* an answer told HTTP/2 or not */
     struct fetch_pool pool;              /* loop thread only */
     struct breaker breaker;              /* loop thread only */
     struct fold fold;                    /* loop thread only: see loop_record */
@@ -371,6 +372,36 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
         loop_fill(l, j);
 }
 
+/* Until an answer tells whether ALPN chose HTTP/2, one connection per
+ * multi handle may be in its set-up: were it HTTP/2, the calls that wait
+ * will all fit on it, and libcurl 7.88, even with PIPEWAIT, was seen to
+ * open 130 connections for a cold burst of 1000 orders. The first answer
+ * (any status) decides: over HTTP/2 each handle keeps to a few
+ * connections (conns.h), over HTTP/1.1 the gate opens to
+ * --max-connecting. */
+static int loop_cold_gate(const struct loop *l)
+{
+    long max = l->cfg->max_connecting;
+
+    return (int)(l->pipewait && max > CONNS_MULTI_MAX ? CONNS_MULTI_MAX : max);
+}
+
+static void loop_learn_protocol(struct loop *l, const struct fetch *f)
+{
+    long version = 0;
+
+    if (l->protocol_known || f->status == 0 ||
+        curl_easy_getinfo(f->easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK)
+        return;
+    l->protocol_known = 1;
+    poller_gate_max(l->poller, (int)l->cfg->max_connecting);
+    if (version != CURL_HTTP_VERSION_2_0)
+        return;
+    conns_multiplexed(&l->conns);
+    log_info("msg=\"upstream speaks HTTP/2: at most %d connections per multi handle\"",
+             CONNS_MULTIPLEXED_MAX);
+}
+
 /* A call that died with the kept-alive connection it reused is sent
  * once more (fetch.h): a gateway closing a connection as our request
  * went out is not a failure of the upstream, nor of the order. */
@@ -408,6 +439,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     }
     if (out != FETCH_FAILED)
         l->handed_on[f->slot]++; /* its connection is free for a waiting call */
+    loop_learn_protocol(l, f);
     if (loop_try_again(l, f, out))
         return;
     loop_unlink_fetch(j, f);
@@ -623,7 +655,7 @@ err:
 
 static int loop_setup_upstream(struct loop *l)
 {
-    l->poller = poller_new((int)l->cfg->max_connecting);
+    l->poller = poller_new(loop_cold_gate(l));
     if (!l->poller)
         return -1;
     return conns_init(&l->conns, l->poller, l->cfg->max_connections);
@@ -649,6 +681,7 @@ struct loop *loop_start(const struct config *cfg)
     l->cfg = cfg;
     l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0 && cfg->upstream_http2;
     l->http_version = cfg->upstream_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+    l->protocol_known = !l->pipewait;
     fetch_pool_init(&l->pool, LOOP_POOL_MAX);
     loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);

@@ -195,6 +195,11 @@ int poller_gate_room(const struct poller *p)
     return gate_room(&p->gate);
 }
 
+void poller_gate_max(struct poller *p, int max_connecting)
+{
+    gate_set_max(&p->gate, max_connecting);
+}
+
 /* An event on a socket curl no longer wants: take it out of epoll. */
 static int poller_unwanted(struct poller *p, curl_socket_t s)
 {

@@ -45,6 +45,8 @@ int poller_close_socket(void *poller, curl_socket_t s);
 int poller_prereq(void *poller, char *remote_ip, char *local_ip, int remote_port, int local_port);
 /* How many more upstream connections may start their set-up now. */
 int poller_gate_room(const struct poller *p);
+/* Sets how many may be in their set-up at once. */
+void poller_gate_max(struct poller *p, int max_connecting);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
 /* Watches fd until it is closed (closing is what ends the watch: no
