@@ -239,9 +239,15 @@ void poller_wake(struct poller *p)
         return; /* the counter is full: a wake-up is pending anyway */
 }
 
+/* No event asked for: epoll always reports EPOLLHUP and EPOLLERR, and
+ * only those are a hang-up. EPOLLRDHUP is not: a web server may shut
+ * down its write side once the request is sent and still read the
+ * answer. On a unix socket the peer's close() is EPOLLHUP; over TCP its
+ * FIN cannot be told from such a half-close, so there only a reset
+ * shows (or the answer's write fails). */
 int poller_watch(struct poller *p, int fd, void *tag)
 {
-    return poller_add(p->ep, fd, EPOLLRDHUP, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
+    return poller_add(p->ep, fd, 0, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
 }
 
 /* Milliseconds until m's timer is due (0: due), or max_ms when sooner

@@ -40,7 +40,9 @@ int poller_close_socket(void *poller, curl_socket_t s);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
 /* Watches fd until it is closed (closing is what ends the watch: no
- * epoll_ctl spent on it); on hang-up calls the hangup function with tag.
+ * epoll_ctl spent on it); on hang-up (EPOLLHUP or EPOLLERR: a peer that
+ * only shut down its write side has not hung up) calls the hangup
+ * function with tag.
  * 0, or -1 when epoll refused it. fd must not be dup()ed. */
 int poller_watch(struct poller *p, int fd, void *tag);
 /* Waits at most max_ms for sockets, curl's timers or a wake-up, and lets

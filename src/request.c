@@ -103,28 +103,37 @@ static struct request *request_take(FCGX_Request *fcgx)
     r->started_ms = clock_ms();
     r->fd = fcgx->ipcFd;
     r->fcgi_id = (unsigned)fcgx->requestId;
-    request_limit_io(r->fd); /* unix sockets do not inherit it */
     request_drain(fcgx);
     request_pick_id(r, fcgx->envp);
     request_route(r, fcgx->envp);
     return r;
 }
 
-enum request_accept_result request_accept(int listen_fd, struct request **out)
+/* libfcgi reads the request from fd, already accepted: with ipcFd set
+ * and keepConnection on, FCGX_Accept_r() neither finishes nor accepts
+ * but reads (fcgiapp.h's FCGX_Request is public for this). detached
+ * makes a refused request's close a plain close(), not libfcgi's wait
+ * for the peer; listen_sock -1 makes its retry fail at once instead of
+ * accepting. */
+enum request_accept_result request_read(int fd, struct request **out)
 {
     FCGX_Request fcgx;
     struct request *r;
-    int interrupted;
 
-    FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    FCGX_InitRequest(&fcgx, -1, 0);
+    fcgx.ipcFd = fd;
+    fcgx.keepConnection = 1;
+    fcgx.detached = 1;
     if (FCGX_Accept_r(&fcgx) < 0) {
-        /* EAGAIN: accept() itself timed out (SO_RCVTIMEO applies to it too) */
-        interrupted = errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
-        FCGX_Free(&fcgx, 1);
-        return interrupted ? REQUEST_INTERRUPTED : REQUEST_ERROR;
+        if (fcgx.ipcFd >= 0)
+            close(fcgx.ipcFd);
+        FCGX_Free(&fcgx, 0);
+        return REQUEST_ERROR;
     }
     r = request_take(&fcgx);
-    FCGX_Free(&fcgx, r == NULL); /* streams and params; the socket is r's */
+    if (!r)
+        close(fcgx.ipcFd);
+    FCGX_Free(&fcgx, 0); /* streams and params; the socket is r's */
     if (!r)
         return REQUEST_ERROR;
     atomic_fetch_add(&request_count, 1);

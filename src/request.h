@@ -1,6 +1,6 @@
 /* request: one FastCGI request, from accept to its answer.
  *
- * request_accept() takes the next connection through libfcgi: params,
+ * request_read() takes a connection through libfcgi: params,
  * then the input (the body, read to the end or up to a cap, and thrown
  * away). It works out there and then what is asked (route, request id)
  * and frees everything libfcgi allocated for it; from then on the
@@ -37,16 +37,18 @@ struct request {
     char id[REQUEST_ID_MAX + 1];      /* request id: the web server's, or ours */
 };
 
-enum request_accept_result { REQUEST_OK, REQUEST_INTERRUPTED, REQUEST_ERROR };
+enum request_accept_result { REQUEST_OK, REQUEST_ERROR };
 
 /* Bounds every read on fd: a web server sends params and input at
- * once; a peer that stalls must not hold the acceptor. Set on the
- * listening socket, TCP connections inherit it while libfcgi reads
- * their params; request_accept() sets it on every accepted socket (unix
- * sockets inherit nothing). Answers have their own bound (record.h). */
+ * once; a peer that stalls must not hold the acceptor. The acceptor sets
+ * it on every connection it accepts (sockets do not all inherit it from
+ * the listener) and usually hands over only requests that have fully
+ * arrived (intake.h); this bounds the rest. Answers have their own bound
+ * (record.h). */
 int request_limit_io(int fd);
-/* Blocks for the next request on listen_fd; *out is set on REQUEST_OK. */
-enum request_accept_result request_accept(int listen_fd, struct request **out);
+/* Reads the request on fd, a connection just accepted, and takes it:
+ * *out is set on REQUEST_OK. On REQUEST_ERROR fd is closed. */
+enum request_accept_result request_read(int fd, struct request **out);
 /* Writes the answer, finishes and frees the request, and logs one line
  * for it (route, status, ms, upstream calls, request id). Returns 0, or
  * -1 when the web server was gone (the request is freed all the same). */

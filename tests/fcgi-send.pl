@@ -8,10 +8,13 @@
 #   closed            the service closed without a record
 #   timeout           nothing within 5 s (the connection is left)
 #
-# CASE picks the bytes sent (see %cases below); after them the write side
-# is shut down, so that a service waiting for more sees the end. With
-# HOLD (seconds), it is not: the connection stays open and silent that
-# long, as a stalled web server's would, then closes ("held").
+# CASE picks the bytes sent (see %cases below; get:PATH is a GET of
+# PATH); after them the write side is shut down, so that a service
+# waiting for more sees the end (a half-close: the answer must still
+# come). With HOLD (seconds), it is not: the connection stays open and
+# silent that long, as a stalled web server's would, then closes
+# ("held"). FCGI_SEND_SPLIT=S: the first half of the bytes, S seconds of
+# silence, then the rest.
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -84,7 +87,10 @@ my %cases = (
                          . stdin(1, '') },
     abort => sub { begin(1) . rec(2, 1, '') },
     request_id_0 => sub { begin(0) . params(0, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(0, '') },
+    # a stalled web server: one byte of a request, then nothing
+    one_byte => sub { "\x01" },
 );
+if ($case =~ /^get:(.*)$/s) { my $p = $1; $cases{$case} = sub { get($p) }; }
 die "unknown case $case\n" unless $cases{$case};
 
 $SIG{PIPE} = 'IGNORE';
@@ -107,6 +113,12 @@ if (defined $hold) {
     close $s;
     print "held\n";
     exit 0;
+}
+if (my $split = $ENV{FCGI_SEND_SPLIT}) {
+    my $half = int(length($bytes) / 2);
+    syswrite($s, $bytes, $half);
+    select(undef, undef, undef, $split);
+    $bytes = substr($bytes, $half);
 }
 my $sel = IO::Select->new($s);
 my $in = '';

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The life of one api-pedidos process on its own socket (--listen PATH),
+# talked to in raw FastCGI (tests/fcgi-send.pl), with tests/maestro-fake
+# on 127.0.0.1:26001 answering every call after 1 s:
+#
+#   signals: HUP, USR1, USR2 and PIPE change nothing (the process answers
+#     at once after each, and a request that is arriving when they land
+#     is answered); TERM, INT and QUIT each stop it: the socket refuses
+#     new connections at once, what was accepted is answered, exit 0;
+#   a restart that starts the new process before stopping the old one:
+#     the old one leaves the new one's socket file alone;
+#   stalled web servers (a connection with one byte of a request, held 3 s):
+#     one, then twenty at once, cost a healthcheck nothing;
+#   a web server that half-closes its connection after the request
+#     still gets its answer.
+#
+#   tests/lifecycle.sh
+# Closes with "lifecycle: N passed, M failed".
+set -u
+export LC_ALL=C
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$TOP/tests/stack.sh"
+UP_PORT=26001
+FX=$TOP/tests/fixtures
+THREE=00000000-0000-4000-8000-000000000003   # 3 packages: 2 s upstream
+
+. "$TOP/tests/testlib.sh"
+
+testlib_workdir lifecycle
+SOCK=$W/api.sock
+LOG=$STACK_RUN/service.log
+SEND=$TOP/tests/fcgi-send.pl
+
+# svc_start [flags...]: one api-pedidos on $SOCK; its pid in SVC
+svc_start() {
+    MAGALU_API_URL=http://127.0.0.1:$UP_PORT APIKEY=$STACK_KEY TENANT_ID=$STACK_TENANT \
+        "$BUILD/src/api-pedidos" --listen "${SVC_SOCK:-$SOCK}" "$@" 2>>"$LOG" &
+    SVC=$!
+    echo "$SVC" >> "$STACK_RUN/pids"
+    stack_wait sh -c "$SEND '${SVC_SOCK:-$SOCK}' health 2>/dev/null | grep -q status=200"
+}
+# svc_wait PID: its exit status in RC (124 when still running after 15 s)
+svc_wait() {
+    local i
+    for i in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$1" 2>/dev/null; then RC=124; kill -KILL "$1"; fi
+    wait "$1" 2>/dev/null; RC=${RC:-$?}
+}
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+# timed CASE [SOCK]: fcgi-send's line in OUT, its time in MS
+timed() {
+    local t0; t0=$(ms_now)
+    OUT=$("$SEND" "${2:-$SOCK}" "$1" 2>&1 | head -n1)
+    MS=$(( $(ms_now) - t0 ))
+}
+log_has() { grep -c -- "$1" "$LOG"; }
+
+stack_upstream "$UP_PORT" --delay-ms 1000 || { echo "upstream did not start"; exit 1; }
+
+# --- signals that change nothing
+test_quiet_signals() {
+    local sig out
+    svc_start
+    for sig in HUP USR1 USR2 PIPE; do
+        kill -"$sig" "$SVC"
+        sleep 0.3
+        kill -0 "$SVC" 2>/dev/null && ok "SIG$sig: process alive" || ko "SIG$sig: process alive" "it exited"
+        timed health
+        check "SIG$sig: healthcheck answers at once" "${OUT%% *} $((MS < 1500))" "status=200 1"
+    done
+    check "HUP, USR1, USR2 logged" "$(grep -c 'msg="signal ignored"' "$LOG")" 3
+    # a request arriving (half sent, then 0.6 s of silence) when they land
+    FCGI_SEND_SPLIT=0.6 "$SEND" "$SOCK" health > "$W/split" 2>&1 &
+    local p=$!
+    sleep 0.2
+    kill -HUP "$SVC"; kill -USR1 "$SVC"; kill -USR2 "$SVC"
+    wait "$p"
+    check "a request arriving while signals land is answered" "$(cut -d' ' -f1 "$W/split")" status=200
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    check "after them, SIGTERM: exit 0" "$RC" 0
+}
+
+# --- TERM, INT, QUIT: stop accepting at once, finish what was accepted
+test_stop_signal() {
+    local sig=$1 slow split stopped
+    svc_start
+    stopped=$(log_has 'msg="stopped"')
+    "$SEND" "$SOCK" "get:/orders/$THREE/items" > "$W/slow" 2>&1 &
+    slow=$!
+    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"in_flight\":[1-9]'"
+    FCGI_SEND_SPLIT=0.6 "$SEND" "$SOCK" health > "$W/split" 2>&1 &
+    split=$!
+    sleep 0.2
+    kill -"$sig" "$SVC"
+    sleep 0.1
+    timed health
+    case $OUT in
+        *refused* | closed) [ "$MS" -lt 1000 ] && ok "SIG$sig: a new connection is refused at once (${MS} ms)" ||
+                            ko "SIG$sig: a new connection is refused at once" "after $MS ms: $OUT" ;;
+        *) ko "SIG$sig: a new connection is refused at once" "after $MS ms: $OUT" ;;
+    esac
+    wait "$slow" "$split"
+    check "SIG$sig: the order in flight is answered" \
+        "$(cut -d' ' -f1 "$W/slow") $(grep -o '"sku":' "$W/slow" | wc -l)" "status=200 3"
+    check "SIG$sig: the request that was arriving is answered" "$(cut -d' ' -f1 "$W/split")" status=200
+    svc_wait "$SVC"
+    check "SIG$sig: exit 0" "$RC" 0
+    check "SIG$sig: stopped logged" "$(log_has 'msg="stopped"')" "$((stopped + 1))"
+}
+
+# --- restart: new process first, then the old one stops
+test_restart_order() {
+    local old new
+    svc_start; old=$SVC
+    svc_start; new=$SVC
+    kill -TERM "$old"; svc_wait "$old"
+    check "restart: the old process exits 0" "$RC" 0
+    [ -S "$SOCK" ] && ok "restart: the new process's socket file is still there" ||
+        ko "restart: the new process's socket file is still there" "gone"
+    timed health
+    check "restart: the new process answers" "${OUT%% *}" status=200
+    kill -TERM "$new"; svc_wait "$new"
+    check "restart: the new process exits 0" "$RC" 0
+    [ -e "$SOCK" ] && ko "restart: the last one removes its socket file" "still there" ||
+        ok "restart: the last one removes its socket file"
+}
+
+# --- stalled web servers
+test_stalled() {
+    local n pids i
+    svc_start
+    for n in 1 20; do
+        pids=()
+        for i in $(seq "$n"); do "$SEND" "$SOCK" one_byte 3 >/dev/null 2>&1 & pids+=($!); done
+        sleep 0.3
+        timed health
+        check "$n stalled peer(s): healthcheck answered" "${OUT%% *}" status=200
+        [ "$MS" -lt $((n == 1 ? 1000 : 2000)) ] && ok "$n stalled peer(s): healthcheck in ${MS} ms" ||
+            ko "$n stalled peer(s): healthcheck in time" "took $MS ms"
+        wait "${pids[@]}"
+    done
+    stack_wait grep -q 'request not received in time' "$LOG"
+    check "stalled peers are closed after 1 s, and logged" \
+        "$(grep -c 'request not received in time' "$LOG" | awk '$1 >= 1 {print "yes"}')" yes
+    kill -TERM "$SVC"; svc_wait "$SVC"
+}
+
+# --- half-close: fcgi-send shuts its write side after the request
+test_half_close() {
+    svc_start
+    timed "get:/orders/$THREE/items"
+    check "half-closed connection: the order is answered" \
+        "${OUT%% *} $(grep -o '"sku":' <<<"$OUT" | wc -l)" "status=200 3"
+    grep -q 'client left' "$LOG" && ko "half-closed connection: not taken for a client leaving" "$(grep 'client left' "$LOG")" ||
+        ok "half-closed connection: not taken for a client leaving"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+}
+
+test_no_reports() {
+    local out
+    if out=$(stack_reports); then ok "no sanitizer report"; else ko "no sanitizer report" "$out"; fi
+}
+
+test_quiet_signals
+for s in TERM INT QUIT; do test_stop_signal "$s"; done
+test_restart_order
+test_stalled
+test_half_close
+test_no_reports
+echo "lifecycle: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
