@@ -39,6 +39,8 @@ static const struct config_num config_nums[] = {
      "package calls at once per request; 1 fetches one at a time", "N"},
     {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", CFG_OFF(max_connections), 4096, 1, 16384,
      "upstream connections per process", "N"},
+    {"write-timeout", "API_PEDIDOS_WRITE_TIMEOUT_MS", CFG_OFF(write_timeout_ms), 10000, 100, 600000,
+     "ms for the web server to read one answer; past it the answer is cut, logged and counted", "MS"},
     {"idle-timeout", "API_PEDIDOS_IDLE_TIMEOUT_MS", CFG_OFF(idle_timeout_ms), 60000, 1000, 3600000,
      "ms a kept-alive upstream connection may stay idle; a process idle that long closes them all", "MS"},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,

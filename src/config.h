@@ -29,6 +29,7 @@ struct config {
     long fanout;           /* package calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */
     long idle_timeout_ms;  /* upstream connections idle longer are closed */
+    long write_timeout_ms; /* for the web server to read one answer */
     long backlog;          /* listen backlog with --listen */
     long breaker_window;   /* circuit breaker: calls remembered */
     long breaker_min_calls;/* calls needed before it may open */

@@ -250,6 +250,15 @@ int poller_watch(struct poller *p, int fd, void *tag)
     return poller_add(p->ep, fd, 0, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
 }
 
+int poller_watch_write(struct poller *p, int fd, void *tag)
+{
+    struct epoll_event ev = {EPOLLOUT, {.u64 = (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER}};
+
+    if (epoll_ctl(p->ep, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    return errno == ENOENT ? epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) : -1;
+}
+
 /* Milliseconds until m's timer is due (0: due), or max_ms when sooner
  * or when it has none. */
 static int poller_timer_left(const struct poller_multi *m, uint64_t now, int max_ms)
@@ -305,15 +314,15 @@ static int poller_curl_flags(uint32_t events)
 
 /* Peers first, and all of them before curl acts: a hang-up ends a job
  * and its transfers, and curl must not then report on them. fn closes
- * each reported socket, which takes it out of epoll, so no stale tag can
- * come back. */
-static void poller_hangups(const struct epoll_event *ev, int n, poller_hangup_fn fn, void *arg)
+ * each socket it is done with, which takes it out of epoll, so no stale
+ * tag can come back. */
+static void poller_peers(const struct epoll_event *ev, int n, poller_peer_fn fn, void *arg)
 {
     int i;
 
     for (i = 0; i < n; i++) {
         if (ev[i].data.u64 != POLLER_TAG_WAKE && (ev[i].data.u64 & POLLER_TAG_PEER))
-            fn((void *)(uintptr_t)(ev[i].data.u64 & ~POLLER_TAG_PEER), arg);
+            fn((void *)(uintptr_t)(ev[i].data.u64 & ~POLLER_TAG_PEER), ev[i].events, arg);
     }
 }
 
@@ -327,13 +336,13 @@ static void poller_socket_ready(struct poller *p, curl_socket_t s, uint32_t even
     curl_multi_socket_action(p->m[p->socks[s].slot].multi, s, poller_curl_flags(events), &running);
 }
 
-void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg)
+void poller_run(struct poller *p, int max_ms, poller_peer_fn fn, void *arg)
 {
     struct epoll_event ev[POLLER_EVENTS];
     int n, i;
 
     n = epoll_wait(p->ep, ev, POLLER_EVENTS, poller_wait_ms(p, max_ms));
-    poller_hangups(ev, n, fn, arg);
+    poller_peers(ev, n, fn, arg);
     for (i = 0; i < n; i++) {
         if (ev[i].data.u64 == POLLER_TAG_WAKE)
             poller_drain_wake(p);

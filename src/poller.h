@@ -15,13 +15,16 @@
 #define POLLER_H
 
 #include <curl/curl.h>
+#include <stdint.h>
 
 #define POLLER_MULTI_MAX 16
 
 struct poller;
 
-/* Called for each watched descriptor whose peer hung up. */
-typedef void (*poller_hangup_fn)(void *tag, void *arg);
+/* Called for each watched descriptor with an event: a hang-up
+ * (EPOLLHUP, EPOLLERR), or room to write (EPOLLOUT) on one watched with
+ * poller_watch_write(). */
+typedef void (*poller_peer_fn)(void *tag, uint32_t events, void *arg);
 
 /* NULL on failure. */
 struct poller *poller_new(void);
@@ -45,8 +48,12 @@ void poller_wake(struct poller *p);
  * function with tag.
  * 0, or -1 when epoll refused it. fd must not be dup()ed. */
 int poller_watch(struct poller *p, int fd, void *tag);
+/* Watches fd for room to write (and hang-ups) under tag, whether it was
+ * watched before (its old tag is replaced) or not. 0, or -1. */
+int poller_watch_write(struct poller *p, int fd, void *tag);
 /* Waits at most max_ms for sockets, curl's timers or a wake-up, and lets
- * curl act on what happened. Hang-ups are reported through fn. */
-void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg);
+ * curl act on what happened. Watched descriptors are reported through
+ * fn, all of them before curl acts. */
+void poller_run(struct poller *p, int max_ms, poller_peer_fn fn, void *arg);
 
 #endif

@@ -145,6 +145,7 @@ enum request_accept_result request_read(int fd, struct request **out)
 static void request_close(struct request *r)
 {
     close(r->fd);
+    free(r->out);
     free(r);
     atomic_fetch_sub(&request_count, 1);
 }
@@ -159,17 +160,62 @@ static void request_log(const struct request *r, int status)
              route_name(r->route.kind), status, (unsigned long long)ms, r->upstream_calls, r->id);
 }
 
-int request_finish(struct request *r, const struct reply *reply)
+/* Keeps a copy of head and body for the writes still to come. */
+static int request_keep(struct request *r, const struct iovec *parts, size_t sent, int status)
+{
+    r->out_len = parts[0].iov_len + parts[1].iov_len;
+    r->out = malloc(r->out_len ? r->out_len : 1);
+    if (!r->out)
+        return -1;
+    memcpy(r->out, parts[0].iov_base, parts[0].iov_len);
+    if (parts[1].iov_len)
+        memcpy(r->out + parts[0].iov_len, parts[1].iov_base, parts[1].iov_len);
+    r->out_sent = sent;
+    r->status = status;
+    return 0;
+}
+
+struct request *request_finish(struct request *r, const struct reply *reply)
 {
     char head[REPLY_HEAD_MAX];
-    int n = reply_format_head(reply, head, sizeof(head)), result = -1;
+    int n = reply_format_head(reply, head, sizeof(head)), done = -1;
     struct iovec parts[2] = {{head, n > 0 ? (size_t)n : 0}, {(void *)reply->body, reply->len}};
+    size_t sent = 0;
 
     if (n >= 0)
-        result = record_send(r->fd, r->fcgi_id, parts, 2, REQUEST_IO_TIMEOUT_MS);
-    request_log(r, reply->status);
+        done = record_send_some(r->fd, r->fcgi_id, parts, 2, &sent);
+    if (done == 0 && request_keep(r, parts, sent, reply->status) == 0)
+        return r;
+    if (done == 0) {
+        request_write_cut(r); /* no memory to keep it */
+        return NULL;
+    }
+    request_log(r, done > 0 ? reply->status : 0);
     request_close(r);
-    return result;
+    return NULL;
+}
+
+int request_write_more(struct request *r)
+{
+    struct iovec part = {r->out, r->out_len};
+
+    return record_send_some(r->fd, r->fcgi_id, &part, 1, &r->out_sent);
+}
+
+void request_write_end(struct request *r, int written)
+{
+    request_log(r, written ? r->status : 0);
+    request_close(r);
+}
+
+void request_write_cut(struct request *r)
+{
+    log_warn("msg=\"answer cut: the web server did not read it in time\" route=%s status=%d "
+             "sent=%zu of=%zu request_id=%s", route_name(r->route.kind), r->status, r->out_sent,
+             record_framed_len(r->out_len), r->id);
+    metrics_answer_cut();
+    request_log(r, 0);
+    request_close(r);
 }
 
 void request_drop(struct request *r)

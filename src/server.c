@@ -47,11 +47,21 @@ struct server_state {
 #define SERVER_TAG_LISTEN ((uint64_t)1)
 #define SERVER_TAG_SIGNAL ((uint64_t)2)
 
-static void server_answer(struct request *req, enum reply_kind kind)
+/* Answers on the spot; what the socket does not take at once is
+ * written by the loop, so a slow reader never holds the acceptor. */
+static void server_finish(const struct server *s, struct request *req, const struct reply *r)
+{
+    struct request *writing = request_finish(req, r);
+
+    if (writing)
+        loop_write(s->loop, writing);
+}
+
+static void server_answer(const struct server *s, struct request *req, enum reply_kind kind)
 {
     struct reply r = reply_canned(kind);
 
-    request_finish(req, &r);
+    server_finish(s, req, &r);
 }
 
 static enum reply_kind server_quick_kind(enum route_kind k)
@@ -71,12 +81,12 @@ static void server_start_job(const struct server *s, struct request *req)
     struct job *j;
 
     if (request_in_flight() > c->max_in_flight) {
-        server_answer(req, REPLY_UNAVAILABLE);
+        server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }
     j = job_new(req, req->route.order_id, &lim, req->started_ms, c->request_timeout_ms);
     if (!j) {
-        server_answer(req, REPLY_BAD_GATEWAY);
+        server_answer(s, req, REPLY_BAD_GATEWAY);
         return;
     }
     loop_submit(s->loop, j);
@@ -90,25 +100,26 @@ static void server_metrics(const struct server *s, struct request *req)
     struct reply r;
 
     if (!s->cfg->metrics) {
-        server_answer(req, REPLY_NOT_FOUND);
+        server_answer(s, req, REPLY_NOT_FOUND);
         return;
     }
     jbuf_init(&text, SERVER_METRICS_MAX);
     if (metrics_render(&text, request_in_flight()) != 0) {
         jbuf_free(&text);
-        server_answer(req, REPLY_UNAVAILABLE);
+        server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }
     r = reply_typed(text.data, text.len, "text/plain; version=0.0.4; charset=utf-8");
-    request_finish(req, &r);
+    server_finish(s, req, &r);
     jbuf_free(&text);
 }
 
-static void server_static(struct request *req, const char *body, size_t len, const char *type)
+static void server_static(const struct server *s, struct request *req, const char *body,
+                          size_t len, const char *type)
 {
     struct reply r = reply_typed(body, len, type);
 
-    request_finish(req, &r);
+    server_finish(s, req, &r);
 }
 
 static void server_dispatch(const struct server *s, struct request *req)
@@ -121,13 +132,13 @@ static void server_dispatch(const struct server *s, struct request *req)
         server_metrics(s, req);
         break;
     case ROUTE_OPENAPI:
-        server_static(req, docs_openapi_json, docs_openapi_json_len, "application/json");
+        server_static(s, req, docs_openapi_json, docs_openapi_json_len, "application/json");
         break;
     case ROUTE_DOCS:
-        server_static(req, docs_html, docs_html_len, "text/html; charset=utf-8");
+        server_static(s, req, docs_html, docs_html_len, "text/html; charset=utf-8");
         break;
     default:
-        server_answer(req, server_quick_kind(req->route.kind));
+        server_answer(s, req, server_quick_kind(req->route.kind));
     }
 }
 

@@ -14,11 +14,15 @@
 # come). With HOLD (seconds), it is not: the connection stays open and
 # silent that long, as a stalled web server's would, then closes
 # ("held"). FCGI_SEND_SPLIT=S: the first half of the bytes, S seconds of
-# silence, then the rest.
+# silence, then the rest. A slow reader: FCGI_SEND_RCVBUF=BYTES (a small
+# receive buffer) and FCGI_SEND_READ_AFTER=S (nothing read for S seconds,
+# then all of it; the wait for the answer is then S + 15 s). The line
+# then says got=N: the bytes of body that came (compare with length=).
 use strict;
 use warnings;
 use IO::Socket::UNIX;
 use IO::Select;
+use Socket qw(SOL_SOCKET SO_RCVBUF pack_sockaddr_un);
 
 my ($path, $case, $hold) = @ARGV;
 die "usage: fcgi-send.pl SOCKET CASE [HOLD]\n" unless defined $case;
@@ -105,7 +109,10 @@ for (2 .. ($ENV{FCGI_SEND_REPEAT} // 1)) {
     1 while sysread($r, my $junk, 65536);
     close $r;
 }
-my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path) or die "connect $path: $!\n";
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM()) or die "socket: $!\n";
+setsockopt($s, SOL_SOCKET(), SO_RCVBUF(), $ENV{FCGI_SEND_RCVBUF}) or die "rcvbuf: $!\n"
+    if $ENV{FCGI_SEND_RCVBUF};
+connect($s, pack_sockaddr_un($path)) or die "connect $path: $!\n";
 if (defined $hold) {
     print $s $bytes;
     $s->flush;
@@ -126,10 +133,14 @@ my $off = 0;
 # write and read at once: the service may answer (or close) before it
 # has read everything
 $s->blocking(0);
-my $deadline = time + 5;
+my $read_after = $ENV{FCGI_SEND_READ_AFTER} // 0;
+my $reading = time + $read_after;
+my $deadline = time + 5 + ($read_after ? $read_after + 10 : 0);
 my ($eof, $wdone) = (0, 0);
 while (!$eof && time < $deadline) {
-    my ($r, $w) = IO::Select->select($sel, $wdone ? undef : $sel, undef, 0.5);
+    my $rsel = time >= $reading ? $sel : undef;
+    my ($r, $w) = IO::Select->select($rsel, $wdone ? undef : $sel, undef, 0.5);
+    if (!$rsel && $wdone && !($w && @$w)) { select(undef, undef, undef, 0.1); next; }
     if ($w && @$w && !$wdone) {
         my $n = syswrite($s, $bytes, 65536, $off);
         if (defined $n) { $off += $n; }
@@ -158,5 +169,5 @@ $head //= '';
 my ($status) = $head =~ /^Status: (\d+)/m;
 my ($type) = $head =~ /^Content-Type: ([^\r\n]*)/m;
 my ($clen) = $head =~ /^Content-Length: (\d+)/m;
-printf "status=%s type=%s length=%s end=%s records=%s body=%s\n", $status // '-', $type // '-',
-       $clen // '-', $end // '-', join(',', @types), $body // '';
+printf "status=%s type=%s length=%s end=%s records=%s got=%d body=%s\n", $status // '-',
+       $type // '-', $clen // '-', $end // '-', join(',', @types), length($body // ''), $body // '';

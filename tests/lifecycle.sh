@@ -12,7 +12,12 @@
 #   stalled web servers (a connection with one byte of a request, held 3 s):
 #     one, then twenty at once, cost a healthcheck nothing;
 #   a web server that half-closes its connection after the request
-#     still gets its answer.
+#     still gets its answer;
+#   a slow reader (4 KB receive buffer, reads a 5000-package answer of
+#     669 KB only after 4 s) delays no other order and gets the whole
+#     answer; one slower than --write-timeout gets a cut answer (no
+#     FCGI_END_REQUEST), logged and counted, never a 200 (a second fake
+#     upstream, with no delay, on 26002).
 #
 #   tests/lifecycle.sh
 # Closes with "lifecycle: N passed, M failed".
@@ -33,7 +38,7 @@ SEND=$TOP/tests/fcgi-send.pl
 
 # svc_start [flags...]: one api-pedidos on $SOCK; its pid in SVC
 svc_start() {
-    MAGALU_API_URL=http://127.0.0.1:$UP_PORT APIKEY=$STACK_KEY TENANT_ID=$STACK_TENANT \
+    MAGALU_API_URL=http://127.0.0.1:${SVC_UP:-$UP_PORT} APIKEY=$STACK_KEY TENANT_ID=$STACK_TENANT \
         "$BUILD/src/api-pedidos" --listen "${SVC_SOCK:-$SOCK}" "$@" 2>>"$LOG" &
     SVC=$!
     echo "$SVC" >> "$STACK_RUN/pids"
@@ -55,6 +60,7 @@ timed() {
 }
 log_has() { grep -c -- "$1" "$LOG"; }
 
+stack_upstream "$((UP_PORT + 1))" || { echo "upstream did not start"; exit 1; }
 stack_upstream "$UP_PORT" --delay-ms 1000 || { echo "upstream did not start"; exit 1; }
 
 # --- signals that change nothing
@@ -139,6 +145,12 @@ test_stalled() {
             ko "$n stalled peer(s): healthcheck in time" "took $MS ms"
         wait "${pids[@]}"
     done
+    # a web server that stalls mid-body (request buffering off)
+    "$SEND" "$SOCK" stdin_open 3 >/dev/null 2>&1 &
+    sleep 0.3
+    timed health
+    check "a peer stalled mid-body: healthcheck at once" "${OUT%% *} $((MS < 1000))" "status=200 1"
+    wait $!
     stack_wait grep -q 'request not received in time' "$LOG"
     check "stalled peers are closed after 1 s, and logged" \
         "$(grep -c 'request not received in time' "$LOG" | awk '$1 >= 1 {print "yes"}')" yes
@@ -156,6 +168,47 @@ test_half_close() {
     kill -TERM "$SVC"; svc_wait "$SVC"
 }
 
+# --- slow readers
+BIG=00000000-0000-4000-8000-000000005000
+test_slow_reader() {
+    local p line
+    SVC_UP=$((UP_PORT + 1)) svc_start --max-packages 5000 --metrics 1
+    curl -s "http://127.0.0.1:$((UP_PORT + 1))/_reset" >/dev/null
+    FCGI_SEND_RCVBUF=4096 FCGI_SEND_READ_AFTER=4 "$SEND" "$SOCK" "get:/orders/$BIG/items" > "$W/big" 2>&1 &
+    p=$!
+    stack_wait sh -c "curl -s http://127.0.0.1:$((UP_PORT + 1))/_stats | grep -q '\"requests\":5001,'"
+    sleep 0.2   # the answer is built and the socket full
+    timed "get:/orders/$THREE/items"
+    check "slow reader: another order meanwhile" "${OUT%% *} $(grep -o '"sku":' <<<"$OUT" | wc -l)" "status=200 3"
+    [ "$MS" -lt 500 ] && ok "slow reader: another order is not held up (${MS} ms)" ||
+        ko "slow reader: another order is not held up" "took $MS ms"
+    wait "$p"
+    line=$(cat "$W/big")
+    check "slow reader: status 200, then the whole answer and FCGI_END_REQUEST" \
+        "$(sed -n 's/^status=\([0-9]*\) .* length=\([0-9]*\) .*records=.*,3 got=\([0-9]*\) .*/\1 \2 \3/p' <<<"$line" |
+           awk '{print $1, ($2 == $3 && $2 > 600000) ? "whole" : "cut " $3 " of " $2}')" "200 whole"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    # slower than --write-timeout: cut, logged, counted
+    SVC_UP=$((UP_PORT + 1)) svc_start --max-packages 5000 --metrics 1 --write-timeout 1000
+    FCGI_SEND_RCVBUF=4096 FCGI_SEND_READ_AFTER=3 "$SEND" "$SOCK" "get:/orders/$BIG/items" > "$W/big" 2>&1
+    line=$(cat "$W/big")
+    case $line in
+        *records=*,3\ *) ko "answer past --write-timeout: cut (no FCGI_END_REQUEST)" "${line:0:120}" ;;
+        status=200*) ok "answer past --write-timeout: cut (no FCGI_END_REQUEST; got=$(sed 's/.* got=\([0-9]*\).*/\1/' <<<"$line"))" ;;
+        *) ko "answer past --write-timeout: cut" "${line:0:120}" ;;
+    esac
+    stack_wait grep -q 'msg="answer cut' "$LOG"
+    grep -q 'msg="answer cut: the web server did not read it in time" route=items status=200 ' "$LOG" &&
+        ok "answer cut: logged" || ko "answer cut: logged" "no line"
+    grep -q 'msg=request route=items status=0 ' "$LOG" && ok "answer cut: its request line says status=0" ||
+        ko "answer cut: its request line says status=0" "$(grep 'route=items' "$LOG" | tail -2)"
+    OUT=$("$SEND" "$SOCK" get:/metrics 2>&1)
+    grep -q '^api_pedidos_answers_cut_total 1$' <<<"$OUT" && ok "answer cut: counted in the metrics" ||
+        ko "answer cut: counted in the metrics" "$(grep -o 'api_pedidos_answers_cut_total [0-9]*' <<<"$OUT")"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    check "after a cut answer, SIGTERM: exit 0" "$RC" 0
+}
+
 test_no_reports() {
     local out
     if out=$(stack_reports); then ok "no sanitizer report"; else ko "no sanitizer report" "$out"; fi
@@ -166,6 +219,7 @@ for s in TERM INT QUIT; do test_stop_signal "$s"; done
 test_restart_order
 test_stalled
 test_half_close
+test_slow_reader
 test_no_reports
 echo "lifecycle: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
