@@ -366,6 +366,31 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     fetch_free(&l->pool, f);
 }
 
+/* Calls whose socket epoll refused (poller_next_unwatched()): each one's
+ * job fails (502), and only it; its multi handle goes on serving the
+ * others. Jobs are collected first, once each, then failed: failing one
+ * frees its transfers, which later entries may name. */
+static void loop_unwatched(struct loop *l)
+{
+    struct job *jobs[POLLER_UNWATCHED_MAX]; /* all of them: none may wait a turn */
+    struct fetch *f;
+    CURL *e;
+    int n = 0, i;
+
+    while ((e = poller_next_unwatched(l->poller)) != NULL) {
+        f = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&f);
+        for (i = 0; i < n && jobs[i] != f->owner; i++)
+            continue;
+        if (i == n)
+            jobs[n++] = f->owner;
+    }
+    for (i = 0; i < n; i++) {
+        metrics_watch_failed();
+        loop_fail(l, jobs[i], REPLY_BAD_GATEWAY, "could not watch an upstream socket");
+    }
+}
+
 static void loop_reap(struct loop *l)
 {
     CURLMsg *msg;
@@ -511,6 +536,7 @@ static void *loop_main(void *arg)
     l->last_busy = clock_ms();
     while (!loop_admit(l)) {
         poller_run(l->poller, loop_wait_ms(l, clock_ms()), loop_on_peer, l);
+        loop_unwatched(l);
         loop_reap(l);
         now = clock_ms();
         loop_expire(l, now);

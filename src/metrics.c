@@ -28,6 +28,7 @@ static atomic_ullong metrics_calls[METRICS_UP_COUNT];
 static struct metrics_hist metrics_call_latency;
 static atomic_int metrics_breaker;
 static atomic_ullong metrics_cut;
+static atomic_ullong metrics_watch_failures;
 
 static void metrics_observe(struct metrics_hist *h, uint64_t us)
 {
@@ -59,6 +60,11 @@ void metrics_upstream(enum metrics_upstream outcome, uint64_t us)
         return;
     atomic_fetch_add_explicit(&metrics_calls[outcome], 1, memory_order_relaxed);
     metrics_observe(&metrics_call_latency, us);
+}
+
+void metrics_watch_failed(void)
+{
+    atomic_fetch_add_explicit(&metrics_watch_failures, 1, memory_order_relaxed);
 }
 
 void metrics_answer_cut(void)
@@ -163,6 +169,11 @@ int metrics_render(struct jbuf *out, long in_flight)
                                "server did not read them within --write-timeout.\n"
                                "# TYPE api_pedidos_answers_cut_total counter\n"
                                "api_pedidos_answers_cut_total %llu\n", atomic_load(&metrics_cut)) ||
+           metrics_printf(out, "# HELP api_pedidos_upstream_watch_failures_total Requests failed "
+                               "(502) because epoll refused an upstream socket.\n"
+                               "# TYPE api_pedidos_upstream_watch_failures_total counter\n"
+                               "api_pedidos_upstream_watch_failures_total %llu\n",
+                               atomic_load(&metrics_watch_failures)) ||
            metrics_printf(out, "# HELP api_pedidos_circuit_breaker_state 0 closed, 1 open, 2 half-open.\n"
                                "# TYPE api_pedidos_circuit_breaker_state gauge\n"
                                "api_pedidos_circuit_breaker_state %d\n", atomic_load(&metrics_breaker));

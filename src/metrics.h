@@ -27,6 +27,8 @@ enum metrics_upstream {
 void metrics_request(enum route_kind route, int status, uint64_t ms);
 /* A finished (not cancelled) upstream call and its duration. */
 void metrics_upstream(enum metrics_upstream outcome, uint64_t us);
+/* An upstream call failed because epoll refused its socket. */
+void metrics_watch_failed(void);
 /* An answer cut because the web server did not read it in time. */
 void metrics_answer_cut(void);
 /* The breaker's state (a BREAKER_* value), set on every transition. */

@@ -48,6 +48,9 @@ struct poller {
     struct poller_multi m[POLLER_MULTI_MAX];
     struct poller_sock *socks; /* by descriptor */
     size_t nsocks;
+    CURL *unwatched[POLLER_UNWATCHED_MAX]; /* see poller_on_socket() */
+    int nunwatched, taken;
+    int inject;                /* test hook: registrations still to fail */
 };
 
 /* What an epoll event is about, in its data: a curl socket is its
@@ -88,6 +91,11 @@ static int poller_set(struct poller *p, struct poller_sock *k, curl_socket_t s, 
 
     if (k->in_epoll && k->events == events)
         return 0;
+    if (p->inject > 0) {
+        p->inject--;
+        errno = ENOMEM;
+        return -1;
+    }
     r = epoll_ctl(p->ep, k->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
     if (r && (errno == ENOENT || errno == EEXIST))
         r = epoll_ctl(p->ep, errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev);
@@ -106,25 +114,55 @@ static void poller_forget(struct poller *p, struct poller_sock *k, curl_socket_t
     k->in_epoll = 0;
 }
 
+/* A socket epoll refused (epoll_ctl or the table's realloc failing).
+ * Returning -1 would tell libcurl 7.88 to mark the whole multi handle
+ * dead: every transfer on it, and every one added until they all drain,
+ * would fail. So curl hears 0, and the one transfer that wanted the
+ * socket is listed for the caller to fail (poller_next_unwatched()).
+ * Only when that list is full does curl hear -1. */
+static int poller_refused(struct poller *p, CURL *e)
+{
+    if (p->nunwatched == POLLER_UNWATCHED_MAX)
+        return -1;
+    p->unwatched[p->nunwatched++] = e;
+    return 0;
+}
+
 static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
 {
     struct poller_multi *m = arg;
     struct poller_sock *k = poller_sock_of(m->p, s);
 
-    (void)e;
     (void)known;
-    if (!k)
-        return -1;
     if (what == CURL_POLL_REMOVE) {
-        k->wanted = 0;
-        if (!k->ours)
-            poller_forget(m->p, k, s); /* see struct poller_sock */
+        if (k) {
+            k->wanted = 0;
+            if (!k->ours)
+                poller_forget(m->p, k, s); /* see struct poller_sock */
+        }
         return 0;
     }
+    if (!k)
+        return poller_refused(m->p, e);
     k->wanted = 1;
     k->slot = (unsigned char)(m - m->p->m);
-    return poller_set(m->p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
-                                      (what & CURL_POLL_OUT ? EPOLLOUT : 0));
+    if (poller_set(m->p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                                   (what & CURL_POLL_OUT ? EPOLLOUT : 0)))
+        return poller_refused(m->p, e);
+    return 0;
+}
+
+CURL *poller_next_unwatched(struct poller *p)
+{
+    if (p->taken < p->nunwatched)
+        return p->unwatched[p->taken++];
+    p->nunwatched = p->taken = 0;
+    return NULL;
+}
+
+void poller_inject_failures(struct poller *p, int n)
+{
+    p->inject = n;
 }
 
 curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #define POLLER_MULTI_MAX 16
+#define POLLER_UNWATCHED_MAX 1024 /* transfers whose socket epoll refused, per turn */
 
 struct poller;
 
@@ -40,6 +41,14 @@ int poller_attach(struct poller *p, int slot, CURLM *multi);
  * and close are the ones the poller may keep in epoll between calls. */
 curl_socket_t poller_open_socket(void *poller, curlsocktype purpose, struct curl_sockaddr *a);
 int poller_close_socket(void *poller, curl_socket_t s);
+/* After poller_run(): the next transfer whose socket epoll refused
+ * (curl was told all is well: an error would have made libcurl mark
+ * its whole multi handle dead), for the caller to fail and remove;
+ * NULL when none is left. Every one listed is still attached. */
+CURL *poller_next_unwatched(struct poller *p);
+/* Test hook: the next n registrations of curl sockets fail as a failing
+ * epoll_ctl would. */
+void poller_inject_failures(struct poller *p, int n);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
 /* Watches fd until it is closed (closing is what ends the watch: no
