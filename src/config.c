@@ -33,6 +33,8 @@ static const struct config_num config_nums[] = {
      "bytes of one upstream answer; past it 502", "BYTES"},
     {"max-answer", "API_PEDIDOS_MAX_ANSWER", CFG_OFF(max_answer), 64 * MIB, 1024, 1024 * MIB,
      "bytes of one answer of ours; past it 502", "BYTES"},
+    {"max-memory", "API_PEDIDOS_MAX_MEMORY", CFG_OFF(max_memory), 512 * MIB, 16 * MIB, 1024L * 1024 * MIB,
+     "bytes of upstream bodies and answer parts one process holds at once; past it new orders 503", "BYTES"},
     {"max-packages", "API_PEDIDOS_MAX_PACKAGES", CFG_OFF(max_packages), 10000, 0, 1000000,
      "packages in one order; more 502", "N"},
     {"fanout", "API_PEDIDOS_FANOUT", CFG_OFF(fanout), 256, 1, 10000,

@@ -25,6 +25,7 @@ struct config {
     long request_timeout_ms; /* the whole request */
     long max_body;         /* bytes of one upstream answer */
     long max_answer;       /* bytes of our answer */
+    long max_memory;       /* upstream bytes held at once by the process */
     long max_packages;     /* packages in one order; more: 502 */
     long fanout;           /* package calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */

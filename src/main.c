@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "jbuf.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
         break;
     }
     log_set_level(cfg.log_level);
+    jbuf_set_budget((size_t)cfg.max_memory);
     arena_install();
     main_raise_fd_limit();
     signal_fd = main_signals();

@@ -165,6 +165,10 @@ int metrics_render(struct jbuf *out, long in_flight)
     return metrics_printf(out, "# HELP api_pedidos_requests_in_flight Requests accepted, not yet answered.\n"
                                "# TYPE api_pedidos_requests_in_flight gauge\n"
                                "api_pedidos_requests_in_flight %ld\n", in_flight) ||
+           metrics_printf(out, "# HELP api_pedidos_memory_held_bytes Upstream bodies and answer "
+                               "parts held now (see --max-memory).\n"
+                               "# TYPE api_pedidos_memory_held_bytes gauge\n"
+                               "api_pedidos_memory_held_bytes %zu\n", jbuf_held()) ||
            metrics_printf(out, "# HELP api_pedidos_answers_cut_total Answers cut because the web "
                                "server did not read them within --write-timeout.\n"
                                "# TYPE api_pedidos_answers_cut_total counter\n"

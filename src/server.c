@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "docs.h"
 #include "intake.h"
+#include "jbuf.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -81,6 +82,13 @@ static void server_start_job(const struct server *s, struct request *req)
     struct job *j;
 
     if (request_in_flight() > c->max_in_flight) {
+        server_answer(s, req, REPLY_UNAVAILABLE);
+        return;
+    }
+    /* --max-memory: a new order needs room for at least one upstream body */
+    if (jbuf_room() < (size_t)c->max_body) {
+        log_warn("msg=\"memory budget reached, order refused\" held=%zu max_memory=%ld", jbuf_held(),
+                 c->max_memory);
         server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }

@@ -17,7 +17,10 @@
 #     669 KB only after 4 s) delays no other order and gets the whole
 #     answer; one slower than --write-timeout gets a cut answer (no
 #     FCGI_END_REQUEST), logged and counted, never a 200 (a second fake
-#     upstream, with no delay, on 26002).
+#     upstream, with no delay, on 26002);
+#   --max-memory: an order whose 9 MiB package body and its answer part
+#     would pass a 16 MiB budget fails (502) instead of growing past it,
+#     and the process goes on (same upstream).
 #
 #   tests/lifecycle.sh
 # Closes with "lifecycle: N passed, M failed".
@@ -209,6 +212,26 @@ test_slow_reader() {
     check "after a cut answer, SIGTERM: exit 0" "$RC" 0
 }
 
+# --- the memory budget
+test_memory() {
+    local held
+    SVC_UP=$((UP_PORT + 1)) svc_start --metrics 1 --max-memory 16777216 --max-body 12582912
+    timed get:/orders/00000f02-0000-4000-8000-000000000008/items
+    check "over --max-memory: 502" "${OUT%% *}" status=502
+    grep -q 'order=00000f02-0000-4000-8000-000000000008 status=502' "$LOG" && ok "over --max-memory: logged" ||
+        ko "over --max-memory: logged" "no order failed line"
+    timed "get:/orders/$THREE/items"
+    check "after it, orders are answered" "${OUT%% *}" status=200
+    held=$("$SEND" "$SOCK" get:/metrics 2>&1 | sed -n 's/^api_pedidos_memory_held_bytes \([0-9]*\)$/\1/p')
+    [ -n "$held" ] && [ "$held" -lt 1048576 ] && ok "memory held back under 1 MiB ($held bytes)" ||
+        ko "memory held back under 1 MiB" "got '$held'"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    SVC_UP=$((UP_PORT + 1)) svc_start --metrics 1 --max-memory 67108864 --max-body 12582912
+    timed get:/orders/00000f02-0000-4000-8000-000000000008/items
+    check "with --max-memory 64 MiB the same order is answered" "${OUT%% *}" status=200
+    kill -TERM "$SVC"; svc_wait "$SVC"
+}
+
 test_no_reports() {
     local out
     if out=$(stack_reports); then ok "no sanitizer report"; else ko "no sanitizer report" "$out"; fi
@@ -220,6 +243,7 @@ test_restart_order
 test_stalled
 test_half_close
 test_slow_reader
+test_memory
 test_no_reports
 echo "lifecycle: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
