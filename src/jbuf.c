@@ -29,6 +29,16 @@ size_t jbuf_room(void)
     return held < jbuf_budget ? jbuf_budget - held : 0;
 }
 
+void jbuf_count(size_t n)
+{
+    atomic_fetch_add(&jbuf_held_bytes, n);
+}
+
+void jbuf_uncount(size_t n)
+{
+    atomic_fetch_sub(&jbuf_held_bytes, n);
+}
+
 /* Counts n more bytes; -1 (nothing counted) when that passes the budget. */
 static int jbuf_charge(size_t n)
 {

@@ -31,6 +31,11 @@ void jbuf_set_budget(size_t bytes);
 size_t jbuf_held(void);
 /* Bytes left before the budget (SIZE_MAX when there is none). */
 size_t jbuf_room(void);
+/* Counts n bytes held outside any jbuf (an answer kept for a web server
+ * that reads it slowly), room or not: they are held already, and new
+ * orders must wait for them. jbuf_uncount() once they are freed. */
+void jbuf_count(size_t n);
+void jbuf_uncount(size_t n);
 
 void jbuf_init(struct jbuf *b, size_t cap);
 void jbuf_free(struct jbuf *b);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "jbuf.h"
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
@@ -145,6 +146,8 @@ enum request_accept_result request_read(int fd, struct request **out)
 static void request_close(struct request *r)
 {
     close(r->fd);
+    if (r->out)
+        jbuf_uncount(r->out_len ? r->out_len : 1);
     free(r->out);
     free(r);
     atomic_fetch_sub(&request_count, 1);
@@ -167,6 +170,7 @@ static int request_keep(struct request *r, const struct iovec *parts, size_t sen
     r->out = malloc(r->out_len ? r->out_len : 1);
     if (!r->out)
         return -1;
+    jbuf_count(r->out_len ? r->out_len : 1); /* --max-memory: held until written */
     memcpy(r->out, parts[0].iov_base, parts[0].iov_len);
     if (parts[1].iov_len)
         memcpy(r->out + parts[0].iov_len, parts[1].iov_base, parts[1].iov_len);
