@@ -232,7 +232,9 @@ START_TEST(test_resumes)
     int sv[2], size = 4096, r, calls = 0;
     size_t n = 300000, sent = 0, got = 0, i;
     char *body = malloc(n), *raw = malloc(n + 4096);
-    struct iovec parts[2] = {{"Status: 200\r\n\r\n", 17}, {body, n}};
+    static const char head[] = "Status: 200\r\n\r\n";
+    const size_t hn = sizeof(head) - 1;
+    struct iovec parts[2] = {{(void *)head, hn}, {body, n}};
     struct parsed p;
     ssize_t k;
 
@@ -247,14 +249,14 @@ START_TEST(test_resumes)
     }
     ck_assert_int_eq(r, 1);
     ck_assert_int_gt(calls, 10);
-    ck_assert_uint_eq(sent, record_framed_len(n + 17));
+    ck_assert_uint_eq(sent, record_framed_len(n + hn));
     close(sv[0]);
     while ((k = recv(sv[1], raw + got, n + 4096 - got, 0)) > 0)
         got += (size_t)k;
     ck_assert_uint_eq(got, sent);
     parse((const unsigned char *)raw, got, &p);
-    ck_assert_uint_eq(p.stdout_len, n + 17);
-    ck_assert_int_eq(memcmp(p.stdout_data + 17, body, n), 0);
+    ck_assert_uint_eq(p.stdout_len, n + hn);
+    ck_assert_int_eq(memcmp(p.stdout_data + hn, body, n), 0);
     ck_assert_int_eq(p.data_records, 5);
     free(p.stdout_data);
     free(body);
