@@ -6,7 +6,7 @@
 #   status=NNN type=CONTENT-TYPE length=CONTENT-LENGTH end=PROTOCOL-STATUS
 #       records=T,T,... body=BODY     (one line; T: the record types seen)
 #   closed            the service closed without a record
-#   timeout           nothing within 5 s (the connection is left)
+#   timeout           nothing within 5 s (FCGI_SEND_WAIT; the connection is left)
 #
 # CASE picks the bytes sent (see %cases below; get:PATH is a GET of
 # PATH); after them the write side is shut down, so that a service
@@ -135,7 +135,7 @@ my $off = 0;
 $s->blocking(0);
 my $read_after = $ENV{FCGI_SEND_READ_AFTER} // 0;
 my $reading = time + $read_after;
-my $deadline = time + 5 + ($read_after ? $read_after + 10 : 0);
+my $deadline = time + ($ENV{FCGI_SEND_WAIT} // 5) + ($read_after ? $read_after + 10 : 0);
 my ($eof, $wdone) = (0, 0);
 while (!$eof && time < $deadline) {
     my $rsel = time >= $reading ? $sel : undef;
