@@ -75,6 +75,23 @@ static enum reply_kind server_quick_kind(enum route_kind k)
     }
 }
 
+/* One warning a second at most, with the orders refused since the last:
+ * under overload there may be thousands a second. Acceptor thread only. */
+static void server_refuse_memory(const struct config *c)
+{
+    static uint64_t last_ms;
+    static long refused;
+    uint64_t now = clock_ms();
+
+    refused++;
+    if (now - last_ms < 1000)
+        return;
+    log_warn("msg=\"memory budget reached, orders refused\" refused=%ld held=%zu max_memory=%ld",
+             refused, jbuf_held(), c->max_memory);
+    last_ms = now;
+    refused = 0;
+}
+
 static void server_start_job(const struct server *s, struct request *req)
 {
     const struct config *c = s->cfg;
@@ -87,8 +104,7 @@ static void server_start_job(const struct server *s, struct request *req)
     }
     /* --max-memory: a new order needs room for at least one upstream body */
     if (jbuf_room() < (size_t)c->max_body) {
-        log_warn("msg=\"memory budget reached, order refused\" held=%zu max_memory=%ld", jbuf_held(),
-                 c->max_memory);
+        server_refuse_memory(c);
         server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }
