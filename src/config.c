@@ -33,6 +33,8 @@ static const struct config_num config_nums[] = {
      "bytes of one upstream answer; past it 502", "BYTES"},
     {"max-answer", "API_PEDIDOS_MAX_ANSWER", CFG_OFF(max_answer), 64 * MIB, 1024, 1024 * MIB,
      "bytes of one answer of ours; past it 502", "BYTES"},
+    {"max-memory", "API_PEDIDOS_MAX_MEMORY", CFG_OFF(max_memory), 512 * MIB, 16 * MIB, 1024L * 1024 * MIB,
+     "bytes of upstream bodies and answer parts one process holds at once; past it new orders 503", "BYTES"},
     {"max-packages", "API_PEDIDOS_MAX_PACKAGES", CFG_OFF(max_packages), 10000, 0, 1000000,
      "packages in one order; more 502", "N"},
     {"fanout", "API_PEDIDOS_FANOUT", CFG_OFF(fanout), 256, 1, 10000,
@@ -42,6 +44,8 @@ static const struct config_num config_nums[] = {
     {"max-connecting", "API_PEDIDOS_MAX_CONNECTING", CFG_OFF(max_connecting), 64, 1, 16384,
      "upstream connections being set up (connect, TLS handshake) at once per process; "
      "more calls wait for one", "N"},
+    {"write-timeout", "API_PEDIDOS_WRITE_TIMEOUT_MS", CFG_OFF(write_timeout_ms), 10000, 100, 600000,
+     "ms for the web server to read one answer; past it the answer is cut, logged and counted", "MS"},
     {"idle-timeout", "API_PEDIDOS_IDLE_TIMEOUT_MS", CFG_OFF(idle_timeout_ms), 60000, 1000, 3600000,
      "ms a kept-alive upstream connection may stay idle; a process idle that long closes them all", "MS"},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,

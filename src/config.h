@@ -27,11 +27,13 @@ struct config {
     long request_timeout_ms; /* the whole request */
     long max_body;         /* bytes of one upstream answer */
     long max_answer;       /* bytes of our answer */
+    long max_memory;       /* upstream bytes held at once by the process */
     long max_packages;     /* packages in one order; more: 502 */
     long fanout;           /* package calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */
     long max_connecting;   /* of those, in their set-up (TLS handshake) at once */
     long idle_timeout_ms;  /* upstream connections idle longer are closed */
+    long write_timeout_ms; /* for the web server to read one answer */
     long backlog;          /* listen backlog with --listen */
     long breaker_window_ms;/* circuit breaker: the rolling window weighed */
     long breaker_min_calls;/* calls in the window needed before it may open */

@@ -73,12 +73,57 @@ static int items_scan_ascii(struct items_scan *st, const char *p, size_t left)
     return 0;
 }
 
+static size_t items_digits(const char *p, size_t i, size_t n)
+{
+    while (i < n && p[i] >= '0' && p[i] <= '9')
+        i++;
+    return i;
+}
+
+/* Length of the JSON number (RFC 8259 section 6) at p[0..n), or 0 when
+ * what is there is not one: `01`, `1.`, `-.5`, `1e`, `1.5.2` are not. A
+ * number must end where a character that could go on one is absent. */
+static size_t items_number_len(const char *p, size_t n)
+{
+    size_t i = p[0] == '-', d;
+
+    if (i < n && p[i] == '0')
+        i++;
+    else if (i < n && p[i] >= '1' && p[i] <= '9')
+        i = items_digits(p, i, n);
+    else
+        return 0;
+    if (i < n && p[i] == '.') {
+        d = items_digits(p, i + 1, n);
+        if (d == i + 1)
+            return 0;
+        i = d;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i += i + 1 < n && (p[i + 1] == '+' || p[i + 1] == '-') ? 2 : 1;
+        d = items_digits(p, i, n);
+        if (d == i)
+            return 0;
+        i = d;
+    }
+    if (i < n && p[i] != '\0' && strchr("0123456789+-.eE", p[i]))
+        return 0;
+    return i;
+}
+
 int items_text_ok(const char *body, size_t len)
 {
     struct items_scan st = {0, 0};
     size_t i = 0, step;
 
     while (i < len) {
+        if (!st.in_string && (body[i] == '-' || (body[i] >= '0' && body[i] <= '9'))) {
+            step = items_number_len(body + i, len - i);
+            if (step == 0)
+                return 0;
+            i += step;
+            continue;
+        }
         if ((unsigned char)body[i] < 0x80) {
             if (items_scan_ascii(&st, body + i, len - i))
                 return 0;
@@ -115,13 +160,41 @@ static cJSON *items_parse(const char *body, size_t len)
     return doc;
 }
 
-static int items_package_id(const cJSON *pkg, char out[UUID_STR_LEN])
+/* The member `name` of obj, the last one when it is given twice (as
+ * Python's json reads it); NULL when obj is no object or lacks it. */
+static const cJSON *items_member(const cJSON *obj, const char *name)
 {
-    const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(pkg, "uuid");
+    const cJSON *child, *found = NULL;
 
-    if (!cJSON_IsObject(pkg) || !cJSON_IsString(uuid))
+    if (!cJSON_IsObject(obj))
+        return NULL;
+    for (child = obj->child; child; child = child->next) {
+        if (child->string && strcmp(child->string, name) == 0)
+            found = child;
+    }
+    return found;
+}
+
+/* The package's uuid, checked, as written, braces percent-encoded. */
+static int items_package_id(const cJSON *pkg, char out[ITEMS_ID_MAX])
+{
+    const cJSON *uuid = items_member(pkg, "uuid");
+    char canonical[UUID_STR_LEN];
+    const char *s;
+    size_t n = 0;
+
+    if (!cJSON_IsString(uuid) ||
+        uuid_normalize(uuid->valuestring, strlen(uuid->valuestring), canonical))
         return -1;
-    return uuid_normalize(uuid->valuestring, strlen(uuid->valuestring), out);
+    for (s = uuid->valuestring; *s && n + 4 <= ITEMS_ID_MAX; s++) {
+        if (*s == '{' || *s == '}') {
+            memcpy(out + n, *s == '{' ? "%7B" : "%7D", 3);
+            n += 3;
+        } else
+            out[n++] = *s;
+    }
+    out[n] = '\0';
+    return *s ? -1 : 0;
 }
 
 static enum items_status items_collect(const cJSON *pkgs, size_t max,
@@ -154,7 +227,7 @@ enum items_status items_parse_order(const char *body, size_t len,
 
     arena_begin();
     doc = items_parse(body, len);
-    pkgs = cJSON_GetObjectItemCaseSensitive(doc, "packages");
+    pkgs = items_member(doc, "packages");
     out->ids = NULL;
     out->count = 0;
     if (cJSON_IsObject(doc) && cJSON_IsArray(pkgs))
@@ -246,22 +319,22 @@ static int items_put_field(struct jbuf *out, const char *key)
 
 static int items_put_item(struct jbuf *out, const cJSON *item)
 {
-    const cJSON *product = cJSON_GetObjectItemCaseSensitive(item, "product");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(product, "code");
+    const cJSON *product = items_member(item, "product");
+    const cJSON *code = items_member(product, "code");
     char num[32];
     long long q;
 
     if (!cJSON_IsObject(item) || !cJSON_IsObject(product) || !code ||
-        items_quantity(cJSON_GetObjectItemCaseSensitive(item, "quantity"), &q))
+        items_quantity(items_member(item, "quantity"), &q))
         return ITEMS_BAD;
     snprintf(num, sizeof(num), "%lld", q);
     if (jbuf_puts(out, "{\"sku\":") || items_put_code(out, code) ||
         items_put_field(out, "description") ||
-        items_put_text(out, cJSON_GetObjectItemCaseSensitive(product, "description")) ||
+        items_put_text(out, items_member(product, "description")) ||
         items_put_field(out, "image_url") ||
-        items_put_text(out, cJSON_GetObjectItemCaseSensitive(product, "image_url")) ||
+        items_put_text(out, items_member(product, "image_url")) ||
         items_put_field(out, "reference") ||
-        items_put_text(out, cJSON_GetObjectItemCaseSensitive(product, "reference")) ||
+        items_put_text(out, items_member(product, "reference")) ||
         items_put_field(out, "quantity") || jbuf_puts(out, num) ||
         jbuf_putc(out, '}'))
         return ITEMS_BAD;

@@ -3,8 +3,11 @@
  * Every byte here came from the network, so each function checks the
  * whole document before trusting any of it: valid UTF-8, no control
  * bytes where JSON forbids them, no \u0000 escape (a C string would cut
- * there), exactly one JSON value that cJSON accepts (nesting capped by
- * cJSON), and the exact shape SPEC.md asks for.
+ * there), numbers exactly as JSON writes them (cJSON alone takes `01`,
+ * `1.`, `-.5`, which Python's json refuses), exactly one JSON value that
+ * cJSON accepts (nesting capped by cJSON), and the exact shape SPEC.md
+ * asks for. A member named twice counts with its last value, as in
+ * Python (cJSON alone finds the first).
  * Anything else is ITEMS_BAD, which the service answers with 502.
  * cJSON's memory comes from a per-thread arena (arena.h) when
  * arena_install() was called, from malloc otherwise. */
@@ -18,10 +21,19 @@
 
 enum items_status { ITEMS_OK = 0, ITEMS_BAD = -1, ITEMS_TOO_BIG = -2 };
 
+/* Room for a package id as it goes into a URL path: the longest form
+ * uuid_normalize() accepts ("urn:uuid:{...}", 47 characters) with its
+ * two braces percent-encoded, and the NUL. */
+#define ITEMS_ID_MAX 56
+
 /* The packages of an order, in the order given. Owned by the caller:
  * items_packages_free() releases `ids`. */
 struct items_packages {
-    char (*ids)[UUID_STR_LEN]; /* canonical package uuids */
+    /* each package uuid as the upstream wrote it (checked to be a UUID
+       in an accepted form, never rewritten: a case-sensitive upstream
+       knows it so), with '{' and '}' percent-encoded for the URL path,
+       as the predecessor's HTTP client sent them */
+    char (*ids)[ITEMS_ID_MAX];
     size_t count;
 };
 
@@ -41,7 +53,8 @@ void items_packages_free(struct items_packages *p);
 enum items_status items_render(const char *body, size_t len, struct jbuf *out);
 
 /* 1 when body[0..len) is UTF-8 with no control byte but JSON white
- * space outside strings, none at all inside them, and no \u0000 escape. */
+ * space outside strings, none at all inside them, no \u0000 escape, and
+ * every number outside strings written as JSON writes numbers. */
 int items_text_ok(const char *body, size_t len);
 
 #endif

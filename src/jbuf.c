@@ -1,9 +1,55 @@
 #include "jbuf.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define JBUF_MIN_ALLOC 256
+
+static atomic_size_t jbuf_held_bytes;
+static size_t jbuf_budget; /* 0: none */
+
+void jbuf_set_budget(size_t bytes)
+{
+    jbuf_budget = bytes;
+}
+
+size_t jbuf_held(void)
+{
+    return atomic_load(&jbuf_held_bytes);
+}
+
+size_t jbuf_room(void)
+{
+    size_t held = jbuf_held();
+
+    if (!jbuf_budget)
+        return SIZE_MAX;
+    return held < jbuf_budget ? jbuf_budget - held : 0;
+}
+
+void jbuf_count(size_t n)
+{
+    atomic_fetch_add(&jbuf_held_bytes, n);
+}
+
+void jbuf_uncount(size_t n)
+{
+    atomic_fetch_sub(&jbuf_held_bytes, n);
+}
+
+/* Counts n more bytes; -1 (nothing counted) when that passes the budget. */
+static int jbuf_charge(size_t n)
+{
+    size_t before = atomic_fetch_add(&jbuf_held_bytes, n);
+
+    if (jbuf_budget && before + n > jbuf_budget) {
+        atomic_fetch_sub(&jbuf_held_bytes, n);
+        return -1;
+    }
+    return 0;
+}
 
 void jbuf_init(struct jbuf *b, size_t cap)
 {
@@ -15,6 +61,7 @@ void jbuf_init(struct jbuf *b, size_t cap)
 
 void jbuf_free(struct jbuf *b)
 {
+    atomic_fetch_sub(&jbuf_held_bytes, b->alloc);
     free(b->data);
     jbuf_init(b, b->cap);
 }
@@ -35,9 +82,13 @@ static int jbuf_reserve(struct jbuf *b, size_t extra)
         want *= 2;
     if (want > b->cap + 1)
         want = b->cap + 1;
-    p = realloc(b->data, want);
-    if (!p)
+    if (jbuf_charge(want - b->alloc))
         return -1;
+    p = realloc(b->data, want);
+    if (!p) {
+        atomic_fetch_sub(&jbuf_held_bytes, want - b->alloc);
+        return -1;
+    }
     b->data = p;
     b->alloc = want;
     return 0;
@@ -123,6 +174,7 @@ char *jbuf_take(struct jbuf *b, size_t *len)
 
     if (len)
         *len = b->len;
+    atomic_fetch_sub(&jbuf_held_bytes, b->alloc);
     jbuf_init(b, b->cap);
     return p;
 }

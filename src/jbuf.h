@@ -5,7 +5,12 @@
  * put that would pass `cap` fails and leaves the buffer as it was.
  *
  * Ownership: the jbuf owns `data`; jbuf_free() releases it. A zeroed
- * struct after jbuf_init() is an empty buffer with no allocation. */
+ * struct after jbuf_init() is an empty buffer with no allocation.
+ *
+ * The memory of all jbufs of the process is counted, and may be given
+ * a budget (--max-memory): a growth that would pass it fails like a put
+ * past the cap, so upstream bodies and answer fragments held at once
+ * never pass it whatever the fan-out and the load. */
 #ifndef JBUF_H
 #define JBUF_H
 
@@ -18,6 +23,20 @@ struct jbuf {
     size_t cap;   /* the most `len` may ever reach */
 };
 
+/* The budget of all jbufs together, in bytes (0: none). Set it once,
+ * before any thread starts. */
+void jbuf_set_budget(size_t bytes);
+/* Bytes all jbufs hold now, and whether that is past the budget (any
+ * thread). */
+size_t jbuf_held(void);
+/* Bytes left before the budget (SIZE_MAX when there is none). */
+size_t jbuf_room(void);
+/* Counts n bytes held outside any jbuf (an answer kept for a web server
+ * that reads it slowly), room or not: they are held already, and new
+ * orders must wait for them. jbuf_uncount() once they are freed. */
+void jbuf_count(size_t n);
+void jbuf_uncount(size_t n);
+
 void jbuf_init(struct jbuf *b, size_t cap);
 void jbuf_free(struct jbuf *b);
 /* 0 on success, -1 when the cap would be passed or memory ran out. */
@@ -29,7 +48,8 @@ int jbuf_puts(struct jbuf *b, const char *s);
 int jbuf_put_json_str(struct jbuf *b, const char *s, size_t n);
 /* Terminates the data with a NUL (not counted in len); -1 past the cap. */
 int jbuf_cstr(struct jbuf *b);
-/* Hands the data to the caller (who frees it) and empties the buffer. */
+/* Hands the data to the caller (who frees it) and empties the buffer;
+ * the data is no longer counted. */
 char *jbuf_take(struct jbuf *b, size_t *len);
 
 #endif

@@ -87,15 +87,18 @@ char *job_answer(const struct job *j, size_t *len)
     return out;
 }
 
-void job_reply(struct job *j, const struct reply *r)
+struct request *job_reply(struct job *j, const struct reply *r)
 {
+    struct request *writing = NULL;
+
     if (!j->req)
-        return;
+        return NULL;
     if (r)
-        request_finish(j->req, r);
+        writing = request_finish(j->req, r);
     else
         request_drop(j->req);
     j->req = NULL;
+    return writing;
 }
 
 void job_free(struct job *j)

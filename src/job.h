@@ -54,8 +54,10 @@ int job_complete(const struct job *j);
 /* The answer `[...]`, malloc'd, for the caller to own; NULL on OOM. */
 char *job_answer(const struct job *j, size_t *len);
 /* Answers the job's request with r, or drops it unanswered when r is
- * NULL (its client left). Once; later calls do nothing. */
-void job_reply(struct job *j, const struct reply *r);
+ * NULL (its client left). Once; later calls do nothing. Returns the
+ * request when its answer is still being written (request_finish()),
+ * for the caller to go on with; else NULL. */
+struct request *job_reply(struct job *j, const struct reply *r);
 void job_free(struct job *j);
 
 #endif

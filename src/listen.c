@@ -28,7 +28,8 @@ static int listen_bind(int fd, const struct sockaddr *sa, socklen_t len, int bac
     return fd;
 }
 
-static int listen_unix(const char *path, int backlog, char *err, size_t errlen)
+static int listen_unix(const char *path, int backlog, struct listen_file *file, char *err,
+                       size_t errlen)
 {
     struct sockaddr_un sa;
     struct stat st;
@@ -44,7 +45,13 @@ static int listen_unix(const char *path, int backlog, char *err, size_t errlen)
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return listen_fail(LISTEN_FAILED, err, errlen, strerror(errno), path);
-    return listen_bind(fd, (struct sockaddr *)&sa, sizeof(sa), backlog, path, err, errlen);
+    fd = listen_bind(fd, (struct sockaddr *)&sa, sizeof(sa), backlog, path, err, errlen);
+    if (fd >= 0 && lstat(path, &st) == 0) {
+        file->made = 1;
+        file->dev = st.st_dev;
+        file->ino = st.st_ino;
+    }
+    return fd;
 }
 
 /* Splits "host:port" / "[v6]:port" / ":port" into host (maybe empty) and port. */
@@ -95,9 +102,21 @@ static int listen_tcp(const char *addr, int backlog, char *err, size_t errlen)
     return fd;
 }
 
-int listen_open(const char *addr, int backlog, char *err, size_t errlen)
+int listen_open(const char *addr, int backlog, struct listen_file *file, char *err,
+                size_t errlen)
 {
+    memset(file, 0, sizeof(*file));
     if (strchr(addr, '/'))
-        return listen_unix(addr, backlog, err, errlen);
+        return listen_unix(addr, backlog, file, err, errlen);
     return listen_tcp(addr, backlog, err, errlen);
+}
+
+int listen_remove(const char *path, const struct listen_file *file)
+{
+    struct stat st;
+
+    if (!file->made || lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+        st.st_dev != file->dev || st.st_ino != file->ino)
+        return 0;
+    return unlink(path) == 0;
 }

@@ -40,7 +40,9 @@ struct loop {
     pthread_mutex_t lock;
     struct job *queue_head, *queue_tail; /* guarded by lock */
     int stopping;                        /* guarded by lock */
+    struct request *wqueue_head, *wqueue_tail; /* answers to write, guarded by lock */
     struct job *live_head, *live_tail;   /* loop thread only; by arrival */
+    struct request *writing_head, *writing_tail; /* loop thread only; by deadline */
     struct job *watch_next;              /* oldest live job not yet watched */
     struct fetch *wait_head, *wait_tail; /* calls the gate held back, oldest first */
     int handed_on[CONNS_MULTI_MAX];      /* connections freed this turn, by slot */
@@ -182,32 +184,104 @@ static void loop_breaker_tick(struct loop *l, uint64_t now)
     metrics_breaker_window(l->breaker.calls, l->breaker.failures);
 }
 
+/* Answers being written are watched under their request's address with
+ * the low bit set (jobs, the other watched tags, are aligned). */
+#define LOOP_TAG_WRITING ((uintptr_t)1)
+
+static void loop_unlink_writing(struct loop *l, struct request *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        l->writing_head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        l->writing_tail = r->prev;
+}
+
+/* An answer the socket did not take at once: written as the socket
+ * has room, within the answer's own deadline, never holding the loop. */
+static void loop_write_start(struct loop *l, struct request *r)
+{
+    r->write_deadline_ms = clock_ms() + (uint64_t)l->cfg->write_timeout_ms;
+    r->next = NULL;
+    r->prev = l->writing_tail;
+    if (l->writing_tail)
+        l->writing_tail->next = r;
+    else
+        l->writing_head = r;
+    l->writing_tail = r;
+    if (poller_watch_write(l->poller, r->fd, (void *)((uintptr_t)r | LOOP_TAG_WRITING))) {
+        log_warn("msg=\"cannot watch a socket for writing\" request_id=%s", r->id);
+        loop_unlink_writing(l, r);
+        request_write_cut(r);
+    }
+}
+
+static void loop_on_writable(struct loop *l, struct request *r)
+{
+    int done = request_write_more(r);
+
+    if (done == 0)
+        return;
+    loop_unlink_writing(l, r);
+    request_write_end(r, done > 0); /* closing the socket takes it out of epoll */
+}
+
+/* Answers past their write deadline are cut (all share one timeout, so
+ * the oldest is the first). */
+static void loop_expire_writing(struct loop *l, uint64_t now)
+{
+    struct request *r;
+
+    while ((r = l->writing_head) && r->write_deadline_ms <= now) {
+        loop_unlink_writing(l, r);
+        request_write_cut(r);
+    }
+}
+
 /* Ends a job: cancels what it still has in flight, answers r and
- * frees it. The answer is written here: the web server (nginx, lighttpd)
- * reads FastCGI answers at once, so this does not wait on a client (a
- * web server that stopped reading would cost at most 1 s: record.h). */
+ * frees it. The answer is written here as far as the socket takes it;
+ * the rest is written as the web server reads (loop_write_start()). */
 static void loop_finish(struct loop *l, struct job *j, const struct reply *r)
 {
+    struct request *writing;
+
     while (j->fetches)
         loop_drop_fetch(l, j, j->fetches);
     loop_unlink_job(l, j);
-    /* a watched socket leaves epoll when job_reply() closes it */
+    /* a watched socket leaves epoll when job_reply() closes it, or is
+       watched anew, under another tag, for writing */
     if (j->trial && breaker_trial_done(&l->breaker, j->trial))
         loop_log_breaker(l);
-    job_reply(j, r);
+    writing = job_reply(j, r);
     job_free(j);
+    if (writing)
+        loop_write_start(l, writing);
 }
 
 /* The web server closed the request's connection: its client left.
  * Cancel everything at once; nobody is there to answer. */
-static void loop_on_hangup(void *tag, void *arg)
+static void loop_on_hangup(struct loop *l, struct job *j)
 {
-    struct loop *l = arg;
-    struct job *j = tag;
-
     log_info("msg=\"client left, order cancelled\" order=%s ms=%llu", j->order_id,
              (unsigned long long)(clock_ms() - j->started_ms));
     loop_finish(l, j, NULL);
+}
+
+/* A watched FastCGI socket: an answer being written has room (or its
+ * web server hung up: the write then fails and ends it); a job's web
+ * server hung up. */
+static void loop_on_peer(void *tag, uint32_t events, void *arg)
+{
+    struct loop *l = arg;
+
+    (void)events;
+    if ((uintptr_t)tag & LOOP_TAG_WRITING)
+        loop_on_writable(l, (struct request *)((uintptr_t)tag & ~LOOP_TAG_WRITING));
+    else
+        loop_on_hangup(l, tag);
 }
 
 static void loop_fail(struct loop *l, struct job *j, enum reply_kind kind, const char *why)
@@ -454,6 +528,31 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     fetch_free(&l->pool, f);
 }
 
+/* Calls whose socket epoll refused (poller_next_unwatched()): each one's
+ * job fails (502), and only it; its multi handle goes on serving the
+ * others. Jobs are collected first, once each, then failed: failing one
+ * frees its transfers, which later entries may name. */
+static void loop_unwatched(struct loop *l)
+{
+    struct job *jobs[POLLER_UNWATCHED_MAX]; /* all of them: none may wait a turn */
+    struct fetch *f;
+    CURL *e;
+    int n = 0, i;
+
+    while ((e = poller_next_unwatched(l->poller)) != NULL) {
+        f = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&f);
+        for (i = 0; i < n && jobs[i] != f->owner; i++)
+            continue;
+        if (i == n)
+            jobs[n++] = f->owner;
+    }
+    for (i = 0; i < n; i++) {
+        metrics_watch_failed();
+        loop_fail(l, jobs[i], REPLY_BAD_GATEWAY, "could not watch an upstream socket");
+    }
+}
+
 static void loop_reap(struct loop *l)
 {
     CURLMsg *msg;
@@ -517,6 +616,7 @@ static void loop_job_headers(struct loop *l, struct job *j)
 static int loop_refuse(struct loop *l, struct job *j)
 {
     struct reply r = reply_canned(REPLY_UNAVAILABLE);
+    struct request *writing;
     int changed;
 
     if (breaker_admit(&l->breaker, clock_ms(), &j->trial, &r.retry_after, &changed)) {
@@ -524,8 +624,10 @@ static int loop_refuse(struct loop *l, struct job *j)
             loop_log_breaker(l);
         return 0;
     }
-    job_reply(j, &r);
+    writing = job_reply(j, &r);
     job_free(j);
+    if (writing)
+        loop_write_start(l, writing);
     return 1;
 }
 
@@ -548,6 +650,8 @@ static int loop_wait_ms(const struct loop *l, uint64_t now)
         loop_wake_by(&wait, l->live_head->deadline_ms, now);
     if (l->wait_head)
         loop_wake_by(&wait, loop_call_end(l, l->wait_head), now);
+    if (l->writing_head)
+        loop_wake_by(&wait, l->writing_head->write_deadline_ms, now);
     if (l->watch_next)
         loop_wake_by(&wait, l->watch_next->started_ms + LOOP_WATCH_AFTER_MS, now);
     if (!l->live_head && l->conns.used)
@@ -586,18 +690,26 @@ static void loop_idle(struct loop *l, uint64_t now)
         log_debug("msg=\"idle: upstream connections closed\"");
 }
 
-/* Moves submitted jobs into the loop and starts their order calls.
- * Returns 1 when the loop should end (stopping and nothing left). */
+/* Moves submitted jobs into the loop and starts their order calls, and
+ * the answers handed over to be written. Returns 1 when the loop should
+ * end (stopping and nothing left). */
 static int loop_admit(struct loop *l)
 {
     struct job *j, *next;
+    struct request *w, *wnext;
     int stopping;
 
     pthread_mutex_lock(&l->lock);
     j = l->queue_head;
     l->queue_head = l->queue_tail = NULL;
+    w = l->wqueue_head;
+    l->wqueue_head = l->wqueue_tail = NULL;
     stopping = l->stopping;
     pthread_mutex_unlock(&l->lock);
+    for (; w; w = wnext) {
+        wnext = w->next;
+        loop_write_start(l, w);
+    }
     if (j)
         l->last_busy = clock_ms(); /* a job may end before loop_idle() sees it */
     for (; j; j = next) {
@@ -609,7 +721,7 @@ static int loop_admit(struct loop *l)
         if (loop_add(l, j, -1))
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start the order call");
     }
-    return stopping && !l->live_head;
+    return stopping && !l->live_head && !l->writing_head;
 }
 
 static void *loop_main(void *arg)
@@ -619,12 +731,14 @@ static void *loop_main(void *arg)
 
     l->last_busy = clock_ms();
     while (!loop_admit(l)) {
-        poller_run(l->poller, loop_wait_ms(l, clock_ms()), loop_on_hangup, l);
+        poller_run(l->poller, loop_wait_ms(l, clock_ms()), loop_on_peer, l);
+        loop_unwatched(l);
         loop_reap(l);
         now = clock_ms();
         loop_resume(l, now);
         loop_expire(l, now);
         loop_breaker_tick(l, now);
+        loop_expire_writing(l, now);
         loop_watch_due(l, now);
         loop_idle(l, now);
     }
@@ -715,6 +829,23 @@ void loop_submit(struct loop *l, struct job *j)
     pthread_mutex_unlock(&l->lock);
     /* the loop takes the whole queue at once: one wakeup serves all that
        arrive before it does */
+    if (was_empty)
+        poller_wake(l->poller);
+}
+
+void loop_write(struct loop *l, struct request *r)
+{
+    int was_empty;
+
+    r->next = NULL;
+    pthread_mutex_lock(&l->lock);
+    was_empty = l->wqueue_head == NULL && l->queue_head == NULL;
+    if (l->wqueue_tail)
+        l->wqueue_tail->next = r;
+    else
+        l->wqueue_head = r;
+    l->wqueue_tail = r;
+    pthread_mutex_unlock(&l->lock);
     if (was_empty)
         poller_wake(l->poller);
 }

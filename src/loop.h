@@ -6,7 +6,9 @@
  * the acceptor; the loop fetches the order, then the packages (at most
  * `fanout` at once per job, at most `max_connections` connections in
  * all), and writes each answer. A job's first failure cancels its other
- * calls at once. */
+ * calls at once. Answers are written without waiting: what a socket does
+ * not take at once is written as it drains, each answer within its own
+ * deadline, so a web server that reads slowly delays only its own. */
 #ifndef LOOP_H
 #define LOOP_H
 
@@ -19,6 +21,10 @@ struct loop;
 struct loop *loop_start(const struct config *cfg);
 /* Hands the job to the loop (thread-safe); the loop owns it from then on. */
 void loop_submit(struct loop *l, struct job *j);
+/* Hands over a request whose answer the socket did not take at once
+ * (request_finish() returned it): the loop writes the rest as the web
+ * server reads, within --write-timeout (thread-safe). */
+void loop_write(struct loop *l, struct request *r);
 /* Lets every job in flight finish, then stops the thread and frees l. */
 void loop_stop(struct loop *l);
 

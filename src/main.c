@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "jbuf.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
@@ -19,30 +22,27 @@
 #include "tls.h"
 #include "request.h"
 
-static volatile sig_atomic_t main_stop;
-
-static void main_on_signal(int sig)
+/* Every signal the service acts on comes through a signalfd that the
+ * acceptor reads: blocked here, before any thread starts, so that every
+ * thread (libcurl's resolver threads too) inherits the mask and no
+ * system call anywhere is interrupted by one. TERM, INT and QUIT stop
+ * the service; HUP, USR1 and USR2 are logged and ignored (libfcgi's own
+ * SIGUSR1 handler, which would stop every accept, never runs); PIPE is
+ * ignored (a web server that left fails only its own write). -1 on
+ * failure. */
+static int main_signals(void)
 {
-    (void)sig;
-    main_stop = 1;
-    FCGX_ShutdownPending();
-}
+    static const int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+    sigset_t set;
+    size_t i;
 
-/* SIGTERM and SIGINT interrupt accept() (no SA_RESTART); only the
- * acceptor (this thread) takes them: the others block them. */
-static void main_signals(sigset_t *stops)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = main_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sigemptyset(stops);
-    sigaddset(stops, SIGTERM);
-    sigaddset(stops, SIGINT);
+    sigemptyset(&set);
+    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaddset(&set, sigs[i]);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
 /* Each request may hold an FastCGI socket and upstream connections. */
@@ -57,14 +57,14 @@ static void main_raise_fd_limit(void)
 }
 
 /* The listening socket, or a LISTEN_* error already reported. */
-static int main_listen_fd(const struct config *cfg)
+static int main_listen_fd(const struct config *cfg, struct listen_file *file)
 {
     struct stat st;
     char err[256];
     int fd;
 
     if (cfg->listen) {
-        fd = listen_open(cfg->listen, (int)cfg->backlog, err, sizeof(err));
+        fd = listen_open(cfg->listen, (int)cfg->backlog, file, err, sizeof(err));
         if (fd < 0)
             fprintf(stderr, "api-pedidos: %s\n", err);
         return fd;
@@ -77,20 +77,19 @@ static int main_listen_fd(const struct config *cfg)
     return 0;
 }
 
-static int main_serve(const struct config *cfg, int fd, sigset_t *stops)
+static int main_serve(const struct config *cfg, int fd, int signal_fd)
 {
     struct loop *l;
     struct server s;
     int r;
 
-    pthread_sigmask(SIG_BLOCK, stops, NULL);
     l = loop_start(cfg);
-    pthread_sigmask(SIG_UNBLOCK, stops, NULL);
     if (!l) {
         log_error("msg=\"cannot start the upstream loop\"");
+        close(fd);
         return 1;
     }
-    s = (struct server){cfg, fd, l, &main_stop};
+    s = (struct server){cfg, fd, l, signal_fd};
     log_info("msg=\"serving\" upstream=\"%s\" max_in_flight=%ld fanout=%ld", cfg->maestro,
              cfg->max_in_flight, cfg->fanout);
     r = server_run(&s);
@@ -104,8 +103,8 @@ int main(int argc, char **argv)
 {
     struct config cfg;
     char err[256];
-    sigset_t stops;
-    int fd, r;
+    struct listen_file file = {0, 0, 0};
+    int fd, r, signal_fd;
 
     switch (config_load(&cfg, argc, argv, err, sizeof(err))) {
     case CONFIG_EXIT:
@@ -118,9 +117,14 @@ int main(int argc, char **argv)
         break;
     }
     log_set_level(cfg.log_level);
+    jbuf_set_budget((size_t)cfg.max_memory);
     arena_install();
     main_raise_fd_limit();
-    main_signals(&stops);
+    signal_fd = main_signals();
+    if (signal_fd < 0) {
+        fprintf(stderr, "api-pedidos: cannot set up signal handling\n");
+        return 1;
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {
         fprintf(stderr, "api-pedidos: cannot initialise libcurl or libfcgi\n");
         return 1;
@@ -131,13 +135,11 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
-    fd = main_listen_fd(&cfg);
-    if (fd >= 0 && request_limit_io(fd) != 0)
-        log_warn("msg=\"cannot bound reads and writes on the FastCGI socket\"");
+    fd = main_listen_fd(&cfg, &file);
     if (fd >= 0) {
-        r = main_serve(&cfg, fd, &stops);
-        if (cfg.listen && strchr(cfg.listen, '/'))
-            unlink(cfg.listen); /* our own socket file: leave nothing behind */
+        r = main_serve(&cfg, fd, signal_fd);
+        if (cfg.listen)
+            listen_remove(cfg.listen, &file); /* only while it is still ours */
     } else
         r = fd == LISTEN_BAD_ADDRESS ? 2 : 1;
     curl_global_cleanup();

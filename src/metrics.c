@@ -30,6 +30,8 @@ static struct metrics_hist metrics_call_latency;
 static atomic_int metrics_breaker;
 static atomic_ulong metrics_openings;
 static atomic_long metrics_window_calls, metrics_window_failures;
+static atomic_ullong metrics_cut;
+static atomic_ullong metrics_watch_failures;
 
 static void metrics_observe(struct metrics_hist *h, uint64_t us)
 {
@@ -61,6 +63,16 @@ void metrics_upstream(enum metrics_upstream outcome, uint64_t us)
         return;
     atomic_fetch_add_explicit(&metrics_calls[outcome], 1, memory_order_relaxed);
     metrics_observe(&metrics_call_latency, us);
+}
+
+void metrics_watch_failed(void)
+{
+    atomic_fetch_add_explicit(&metrics_watch_failures, 1, memory_order_relaxed);
+}
+
+void metrics_answer_cut(void)
+{
+    atomic_fetch_add_explicit(&metrics_cut, 1, memory_order_relaxed);
 }
 
 void metrics_breaker_state(int state, unsigned long openings)
@@ -120,7 +132,7 @@ static int metrics_put_requests(struct jbuf *out)
     size_t r, s;
 
     if (metrics_printf(out, "# HELP api_pedidos_requests_total Answers by route and status "
-                            "(status 0: the client left first).\n"
+                            "(status 0: no whole answer: the client left first, or it was cut).\n"
                             "# TYPE api_pedidos_requests_total counter\n"))
         return -1;
     for (r = 0; r < ROUTE_COUNT; r++)
@@ -184,5 +196,18 @@ int metrics_render(struct jbuf *out, long in_flight)
     return metrics_printf(out, "# HELP api_pedidos_requests_in_flight Requests accepted, not yet answered.\n"
                                "# TYPE api_pedidos_requests_in_flight gauge\n"
                                "api_pedidos_requests_in_flight %ld\n", in_flight) ||
+           metrics_printf(out, "# HELP api_pedidos_memory_held_bytes Upstream bodies and answer "
+                               "parts held now (see --max-memory).\n"
+                               "# TYPE api_pedidos_memory_held_bytes gauge\n"
+                               "api_pedidos_memory_held_bytes %zu\n", jbuf_held()) ||
+           metrics_printf(out, "# HELP api_pedidos_answers_cut_total Answers cut because the web "
+                               "server did not read them within --write-timeout.\n"
+                               "# TYPE api_pedidos_answers_cut_total counter\n"
+                               "api_pedidos_answers_cut_total %llu\n", atomic_load(&metrics_cut)) ||
+           metrics_printf(out, "# HELP api_pedidos_upstream_watch_failures_total Requests failed "
+                               "(502) because epoll refused an upstream socket.\n"
+                               "# TYPE api_pedidos_upstream_watch_failures_total counter\n"
+                               "api_pedidos_upstream_watch_failures_total %llu\n",
+                               atomic_load(&metrics_watch_failures)) ||
            metrics_put_breaker(out);
 }

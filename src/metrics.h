@@ -30,6 +30,10 @@ void metrics_request(enum route_kind route, int status, uint64_t ms);
 /* A finished upstream call and its duration: not one we cancelled, but
  * one its request's deadline cut counts as the timeout it is. */
 void metrics_upstream(enum metrics_upstream outcome, uint64_t us);
+/* An upstream call failed because epoll refused its socket. */
+void metrics_watch_failed(void);
+/* An answer cut because the web server did not read it in time. */
+void metrics_answer_cut(void);
 /* The breaker's state (a BREAKER_* value) and how many times it has
  * opened, set on every transition. */
 void metrics_breaker_state(int state, unsigned long openings);

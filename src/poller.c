@@ -50,6 +50,9 @@ struct poller {
     struct poller_sock *socks; /* by descriptor */
     size_t nsocks;
     struct gate gate;   /* connections in their set-up */
+    CURL *unwatched[POLLER_UNWATCHED_MAX]; /* see poller_on_socket() */
+    int nunwatched, taken;
+    int inject;                /* test hook: registrations still to fail */
 };
 
 /* What an epoll event is about, in its data: a curl socket is its
@@ -90,6 +93,11 @@ static int poller_set(struct poller *p, struct poller_sock *k, curl_socket_t s, 
 
     if (k->in_epoll && k->events == events)
         return 0;
+    if (p->inject > 0) {
+        p->inject--;
+        errno = ENOMEM;
+        return -1;
+    }
     r = epoll_ctl(p->ep, k->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
     if (r && (errno == ENOENT || errno == EEXIST))
         r = epoll_ctl(p->ep, errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev);
@@ -108,25 +116,55 @@ static void poller_forget(struct poller *p, struct poller_sock *k, curl_socket_t
     k->in_epoll = 0;
 }
 
+/* A socket epoll refused (epoll_ctl or the table's realloc failing).
+ * Returning -1 would tell libcurl 7.88 to mark the whole multi handle
+ * dead: every transfer on it, and every one added until they all drain,
+ * would fail. So curl hears 0, and the one transfer that wanted the
+ * socket is listed for the caller to fail (poller_next_unwatched()).
+ * Only when that list is full does curl hear -1. */
+static int poller_refused(struct poller *p, CURL *e)
+{
+    if (p->nunwatched == POLLER_UNWATCHED_MAX)
+        return -1;
+    p->unwatched[p->nunwatched++] = e;
+    return 0;
+}
+
 static int poller_on_socket(CURL *e, curl_socket_t s, int what, void *arg, void *known)
 {
     struct poller_multi *m = arg;
     struct poller_sock *k = poller_sock_of(m->p, s);
 
-    (void)e;
     (void)known;
-    if (!k)
-        return -1;
     if (what == CURL_POLL_REMOVE) {
-        k->wanted = 0;
-        if (!k->ours)
-            poller_forget(m->p, k, s); /* see struct poller_sock */
+        if (k) {
+            k->wanted = 0;
+            if (!k->ours)
+                poller_forget(m->p, k, s); /* see struct poller_sock */
+        }
         return 0;
     }
+    if (!k)
+        return poller_refused(m->p, e);
     k->wanted = 1;
     k->slot = (unsigned char)(m - m->p->m);
-    return poller_set(m->p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
-                                      (what & CURL_POLL_OUT ? EPOLLOUT : 0));
+    if (poller_set(m->p, k, s, (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                                   (what & CURL_POLL_OUT ? EPOLLOUT : 0)))
+        return poller_refused(m->p, e);
+    return 0;
+}
+
+CURL *poller_next_unwatched(struct poller *p)
+{
+    if (p->taken < p->nunwatched)
+        return p->unwatched[p->taken++];
+    p->nunwatched = p->taken = 0;
+    return NULL;
+}
+
+void poller_inject_failures(struct poller *p, int n)
+{
+    p->inject = n;
 }
 
 curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
@@ -285,9 +323,24 @@ void poller_wake(struct poller *p)
         return; /* the counter is full: a wake-up is pending anyway */
 }
 
+/* No event asked for: epoll always reports EPOLLHUP and EPOLLERR, and
+ * only those are a hang-up. EPOLLRDHUP is not: a web server may shut
+ * down its write side once the request is sent and still read the
+ * answer. On a unix socket the peer's close() is EPOLLHUP; over TCP its
+ * FIN cannot be told from such a half-close, so there only a reset
+ * shows (or the answer's write fails). */
 int poller_watch(struct poller *p, int fd, void *tag)
 {
-    return poller_add(p->ep, fd, EPOLLRDHUP, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
+    return poller_add(p->ep, fd, 0, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
+}
+
+int poller_watch_write(struct poller *p, int fd, void *tag)
+{
+    struct epoll_event ev = {EPOLLOUT, {.u64 = (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER}};
+
+    if (epoll_ctl(p->ep, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    return errno == ENOENT ? epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) : -1;
 }
 
 /* Milliseconds until m's timer is due (0: due), or max_ms when sooner
@@ -345,15 +398,15 @@ static int poller_curl_flags(uint32_t events)
 
 /* Peers first, and all of them before curl acts: a hang-up ends a job
  * and its transfers, and curl must not then report on them. fn closes
- * each reported socket, which takes it out of epoll, so no stale tag can
- * come back. */
-static void poller_hangups(const struct epoll_event *ev, int n, poller_hangup_fn fn, void *arg)
+ * each socket it is done with, which takes it out of epoll, so no stale
+ * tag can come back. */
+static void poller_peers(const struct epoll_event *ev, int n, poller_peer_fn fn, void *arg)
 {
     int i;
 
     for (i = 0; i < n; i++) {
         if (ev[i].data.u64 != POLLER_TAG_WAKE && (ev[i].data.u64 & POLLER_TAG_PEER))
-            fn((void *)(uintptr_t)(ev[i].data.u64 & ~POLLER_TAG_PEER), arg);
+            fn((void *)(uintptr_t)(ev[i].data.u64 & ~POLLER_TAG_PEER), ev[i].events, arg);
     }
 }
 
@@ -367,13 +420,13 @@ static void poller_socket_ready(struct poller *p, curl_socket_t s, uint32_t even
     curl_multi_socket_action(p->m[p->socks[s].slot].multi, s, poller_curl_flags(events), &running);
 }
 
-void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg)
+void poller_run(struct poller *p, int max_ms, poller_peer_fn fn, void *arg)
 {
     struct epoll_event ev[POLLER_EVENTS];
     int n, i;
 
     n = epoll_wait(p->ep, ev, POLLER_EVENTS, poller_wait_ms(p, max_ms));
-    poller_hangups(ev, n, fn, arg);
+    poller_peers(ev, n, fn, arg);
     for (i = 0; i < n; i++) {
         if (ev[i].data.u64 == POLLER_TAG_WAKE)
             poller_drain_wake(p);

@@ -15,15 +15,19 @@
 #define POLLER_H
 
 #include <curl/curl.h>
+#include <stdint.h>
 
 #include "gate.h"
 
 #define POLLER_MULTI_MAX 16
+#define POLLER_UNWATCHED_MAX 1024 /* transfers whose socket epoll refused, per turn */
 
 struct poller;
 
-/* Called for each watched descriptor whose peer hung up. */
-typedef void (*poller_hangup_fn)(void *tag, void *arg);
+/* Called for each watched descriptor with an event: a hang-up
+ * (EPOLLHUP, EPOLLERR), or room to write (EPOLLOUT) on one watched with
+ * poller_watch_write(). */
+typedef void (*poller_peer_fn)(void *tag, uint32_t events, void *arg);
 
 /* NULL on failure. At most max_connecting upstream connections are in
  * their set-up at once (gate.h). */
@@ -47,14 +51,28 @@ int poller_prereq(void *poller, char *remote_ip, char *local_ip, int remote_port
 int poller_gate_room(const struct poller *p);
 /* Sets how many may be in their set-up at once. */
 void poller_gate_max(struct poller *p, int max_connecting);
+/* After poller_run(): the next transfer whose socket epoll refused
+ * (curl was told all is well: an error would have made libcurl mark
+ * its whole multi handle dead), for the caller to fail and remove;
+ * NULL when none is left. Every one listed is still attached. */
+CURL *poller_next_unwatched(struct poller *p);
+/* Test hook: the next n registrations of curl sockets fail as a failing
+ * epoll_ctl would. */
+void poller_inject_failures(struct poller *p, int n);
 /* Wakes poller_run() from another thread. */
 void poller_wake(struct poller *p);
 /* Watches fd until it is closed (closing is what ends the watch: no
- * epoll_ctl spent on it); on hang-up calls the hangup function with tag.
+ * epoll_ctl spent on it); on hang-up (EPOLLHUP or EPOLLERR: a peer that
+ * only shut down its write side has not hung up) calls the hangup
+ * function with tag.
  * 0, or -1 when epoll refused it. fd must not be dup()ed. */
 int poller_watch(struct poller *p, int fd, void *tag);
+/* Watches fd for room to write (and hang-ups) under tag, whether it was
+ * watched before (its old tag is replaced) or not. 0, or -1. */
+int poller_watch_write(struct poller *p, int fd, void *tag);
 /* Waits at most max_ms for sockets, curl's timers or a wake-up, and lets
- * curl act on what happened. Hang-ups are reported through fn. */
-void poller_run(struct poller *p, int max_ms, poller_hangup_fn fn, void *arg);
+ * curl act on what happened. Watched descriptors are reported through
+ * fn, all of them before curl acts. */
+void poller_run(struct poller *p, int max_ms, poller_peer_fn fn, void *arg);
 
 #endif

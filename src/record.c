@@ -13,15 +13,16 @@
 #define RECORD_HEADER_LEN 8
 #define RECORD_IOV 64 /* iovecs per sendmsg; more are sent in turns */
 
-/* The iovecs of one sendmsg and the record headers they point into:
- * both are reused once sent. */
-struct record_out {
-    int fd, timeout_ms;
-    uint64_t started_ms;             /* 0 until the first wait */
+/* The iovecs of one sendmsg, the record headers they point into, and
+ * how much of the stream is still to be skipped (already sent). */
+struct record_batch {
     struct iovec iov[RECORD_IOV];
     unsigned char head[RECORD_IOV][RECORD_HEADER_LEN];
     int niov, nhead;
+    size_t skip;
 };
+
+static const unsigned char record_end_body[RECORD_HEADER_LEN]; /* status 0, complete */
 
 static void record_header(unsigned char *h, int type, unsigned id, size_t len)
 {
@@ -35,110 +36,78 @@ static void record_header(unsigned char *h, int type, unsigned id, size_t len)
     h[7] = 0;
 }
 
-/* Waits for room on the socket; -1 once the time is up. */
-static int record_wait(struct record_out *o)
+/* Adds len bytes at p, less what is still to skip. 0 when the batch is
+ * full. */
+static int record_add(struct record_batch *b, const void *p, size_t len)
 {
-    struct pollfd p = {o->fd, POLLOUT, 0};
-    long left;
-    int r;
-
-    if (o->started_ms == 0)
-        o->started_ms = clock_ms();
-    left = o->timeout_ms - (long)(clock_ms() - o->started_ms);
-
-    if (left <= 0) {
-        errno = ETIMEDOUT;
-        return -1;
+    if (b->skip >= len) {
+        b->skip -= len;
+        return 1;
     }
-    r = poll(&p, 1, (int)left);
-    if (r == 0)
-        errno = ETIMEDOUT;
-    return r > 0 ? 0 : -1;
-}
-
-/* Sends iov[0..n) whole; a partial send resumes where it stopped. */
-static int record_sendv(struct record_out *o, struct iovec *iov, int n)
-{
-    struct msghdr m;
-    ssize_t sent;
-
-    while (n > 0) {
-        memset(&m, 0, sizeof(m));
-        m.msg_iov = iov;
-        m.msg_iovlen = (size_t)n;
-        sent = sendmsg(o->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return -1;
-        if (sent < 0) {
-            if (errno != EINTR && record_wait(o) < 0)
-                return -1;
-            continue;
-        }
-        for (; n > 0 && (size_t)sent >= iov->iov_len; iov++, n--)
-            sent -= (ssize_t)iov->iov_len;
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + sent;
-            iov->iov_len -= (size_t)sent;
-        }
-    }
-    return 0;
-}
-
-static int record_flush(struct record_out *o)
-{
-    int result = record_sendv(o, o->iov, o->niov);
-
-    o->niov = 0;
-    o->nhead = 0;
-    return result;
-}
-
-/* Queues len bytes at p (not copied); sends first when the batch is full. */
-static int record_push(struct record_out *o, const void *p, size_t len)
-{
-    if (len == 0)
+    if (b->niov == RECORD_IOV)
         return 0;
-    if (o->niov == RECORD_IOV && record_flush(o) < 0)
-        return -1;
-    o->iov[o->niov].iov_base = (void *)p;
-    o->iov[o->niov].iov_len = len;
-    o->niov++;
-    return 0;
+    b->iov[b->niov].iov_base = (char *)p + b->skip;
+    b->iov[b->niov].iov_len = len - b->skip;
+    b->niov++;
+    b->skip = 0;
+    return 1;
 }
 
-static int record_push_header(struct record_out *o, int type, unsigned id, size_t len)
+static int record_add_header(struct record_batch *b, int type, unsigned id, size_t len)
 {
     unsigned char *h;
 
-    /* every header is one iovec, so head[] is never fuller than iov[] */
-    if (o->niov == RECORD_IOV && record_flush(o) < 0)
-        return -1;
-    h = o->head[o->nhead++];
+    if (b->skip >= RECORD_HEADER_LEN) {
+        b->skip -= RECORD_HEADER_LEN;
+        return 1;
+    }
+    if (b->niov == RECORD_IOV)
+        return 0;
+    h = b->head[b->nhead++]; /* one per iovec at most: never fuller than iov[] */
     record_header(h, type, id, len);
-    return record_push(o, h, RECORD_HEADER_LEN);
+    return record_add(b, h, RECORD_HEADER_LEN);
 }
 
-/* The content of one record: the next len bytes of the parts, from
- * part *i at offset *off. */
-static int record_push_content(struct record_out *o, const struct iovec *parts, int n, int *i,
-                               size_t *off, size_t len)
+/* Content bytes [from, from + len) of the parts. */
+static int record_add_content(struct record_batch *b, const struct iovec *parts, int n,
+                              size_t from, size_t len)
 {
     size_t take;
+    int i;
 
-    while (len > 0 && *i < n) {
-        take = parts[*i].iov_len - *off;
+    for (i = 0; i < n && len > 0; i++) {
+        if (from >= parts[i].iov_len) {
+            from -= parts[i].iov_len;
+            continue;
+        }
+        take = parts[i].iov_len - from;
         if (take > len)
             take = len;
-        if (record_push(o, (const char *)parts[*i].iov_base + *off, take) < 0)
-            return -1;
-        *off += take;
+        if (!record_add(b, (const char *)parts[i].iov_base + from, take))
+            return 0;
         len -= take;
-        if (*off == parts[*i].iov_len) {
-            (*i)++;
-            *off = 0;
-        }
+        from = 0;
     }
-    return 0;
+    return 1;
+}
+
+/* Fills b with the stream from byte `sent` on, as far as it holds. */
+static void record_build(struct record_batch *b, unsigned id, const struct iovec *parts, int n,
+                         size_t total, size_t sent)
+{
+    size_t off, len;
+
+    b->niov = b->nhead = 0;
+    b->skip = sent;
+    for (off = 0; off < total; off += len) {
+        len = total - off < RECORD_CONTENT_MAX ? total - off : RECORD_CONTENT_MAX;
+        if (!record_add_header(b, RECORD_STDOUT, id, len) ||
+            !record_add_content(b, parts, n, off, len))
+            return;
+    }
+    if (record_add_header(b, RECORD_STDOUT, id, 0) &&
+        record_add_header(b, RECORD_END_REQUEST, id, sizeof(record_end_body)))
+        record_add(b, record_end_body, sizeof(record_end_body));
 }
 
 static size_t record_total(const struct iovec *parts, int n)
@@ -151,23 +120,49 @@ static size_t record_total(const struct iovec *parts, int n)
     return total;
 }
 
+size_t record_framed_len(size_t content_len)
+{
+    size_t records = (content_len + RECORD_CONTENT_MAX - 1) / RECORD_CONTENT_MAX;
+
+    return content_len + records * RECORD_HEADER_LEN + 3 * RECORD_HEADER_LEN;
+}
+
+int record_send_some(int fd, unsigned id, const struct iovec *parts, int n, size_t *sent)
+{
+    size_t total = record_total(parts, n), framed = record_framed_len(total);
+    struct record_batch b;
+    struct msghdr m;
+    ssize_t got;
+
+    while (*sent < framed) {
+        record_build(&b, id, parts, n, total, *sent);
+        memset(&m, 0, sizeof(m));
+        m.msg_iov = b.iov;
+        m.msg_iovlen = (size_t)b.niov;
+        got = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        *sent += (size_t)got;
+    }
+    return 1;
+}
+
 int record_send(int fd, unsigned id, const struct iovec *parts, int n, int timeout_ms)
 {
-    static const unsigned char end_body[RECORD_HEADER_LEN]; /* status 0, complete */
-    struct record_out o = {.fd = fd, .timeout_ms = timeout_ms};
-    size_t left = record_total(parts, n), len, off = 0;
-    int i = 0;
+    uint64_t start = clock_ms();
+    struct pollfd p = {fd, POLLOUT, 0};
+    size_t sent = 0;
+    long left;
+    int r;
 
-    while (left > 0) {
-        len = left < RECORD_CONTENT_MAX ? left : RECORD_CONTENT_MAX;
-        if (record_push_header(&o, RECORD_STDOUT, id, len) < 0 ||
-            record_push_content(&o, parts, n, &i, &off, len) < 0)
+    while ((r = record_send_some(fd, id, parts, n, &sent)) == 0) {
+        left = timeout_ms - (long)(clock_ms() - start);
+        if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+            errno = ETIMEDOUT;
             return -1;
-        left -= len;
+        }
     }
-    if (record_push_header(&o, RECORD_STDOUT, id, 0) < 0 ||
-        record_push_header(&o, RECORD_END_REQUEST, id, sizeof(end_body)) < 0 ||
-        record_push(&o, end_body, sizeof(end_body)) < 0)
-        return -1;
-    return record_flush(&o);
+    return r > 0 ? 0 : -1;
 }

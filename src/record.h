@@ -5,14 +5,11 @@
  * so a request waiting on the upstream holds no 17 KB of libfcgi
  * buffers. The answer is plain framing (FastCGI 1.0, section 3.3): the
  * bytes as FCGI_STDOUT records of at most 65535 bytes, an empty
- * FCGI_STDOUT, then FCGI_END_REQUEST. record_send() writes them with
- * writev-style gathering, no copy of the body, usually in one syscall.
- *
- * Each send is non-blocking; when the socket is full the caller waits for
- * room, at most timeout_ms in all. On the loop thread that wait stalls
- * every request for as long (as SO_SNDTIMEO did before): web servers read
- * FastCGI answers at once, so only a broken peer makes it happen.
- * Nothing here allocates. */
+ * FCGI_STDOUT, then FCGI_END_REQUEST. Those records are one byte stream
+ * whose framing depends only on the content, so a write that stops
+ * anywhere resumes from a count of bytes sent: record_send_some() writes
+ * what the socket takes now, with writev-style gathering, no copy of the
+ * body, and never waits. Nothing here allocates. */
 #ifndef RECORD_H
 #define RECORD_H
 
@@ -21,10 +18,18 @@
 
 #define RECORD_CONTENT_MAX 65535 /* bytes of content in one record */
 
+/* Bytes on the wire for an answer of content_len bytes. */
+size_t record_framed_len(size_t content_len);
 /* Writes parts[0..n) as the whole FCGI_STDOUT stream of request id on
- * fd, then ends the request (app status 0, FCGI_REQUEST_COMPLETE).
- * Returns 0, or -1 when the peer is gone, failed or took longer than
- * timeout_ms (errno tells which). The parts are only read. */
+ * fd, then ends the request (app status 0, FCGI_REQUEST_COMPLETE), from
+ * byte *sent of those records on, as far as the socket takes without
+ * waiting; *sent grows by what was written. 1 when all is written, 0
+ * when the socket is full (call again once it is writable), -1 when the
+ * peer is gone or failed (errno). The parts are only read. */
+int record_send_some(int fd, unsigned id, const struct iovec *parts, int n, size_t *sent);
+/* The same, waiting for room, at most timeout_ms in all: 0 or -1
+ * (ETIMEDOUT when the time was up). For tests and callers that may
+ * wait. */
 int record_send(int fd, unsigned id, const struct iovec *parts, int n, int timeout_ms);
 
 #endif

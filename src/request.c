@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "jbuf.h"
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
@@ -103,28 +104,37 @@ static struct request *request_take(FCGX_Request *fcgx)
     r->started_ms = clock_ms();
     r->fd = fcgx->ipcFd;
     r->fcgi_id = (unsigned)fcgx->requestId;
-    request_limit_io(r->fd); /* unix sockets do not inherit it */
     request_drain(fcgx);
     request_pick_id(r, fcgx->envp);
     request_route(r, fcgx->envp);
     return r;
 }
 
-enum request_accept_result request_accept(int listen_fd, struct request **out)
+/* libfcgi reads the request from fd, already accepted: with ipcFd set
+ * and keepConnection on, FCGX_Accept_r() neither finishes nor accepts
+ * but reads (fcgiapp.h's FCGX_Request is public for this). detached
+ * makes a refused request's close a plain close(), not libfcgi's wait
+ * for the peer; listen_sock -1 makes its retry fail at once instead of
+ * accepting. */
+enum request_accept_result request_read(int fd, struct request **out)
 {
     FCGX_Request fcgx;
     struct request *r;
-    int interrupted;
 
-    FCGX_InitRequest(&fcgx, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    FCGX_InitRequest(&fcgx, -1, 0);
+    fcgx.ipcFd = fd;
+    fcgx.keepConnection = 1;
+    fcgx.detached = 1;
     if (FCGX_Accept_r(&fcgx) < 0) {
-        /* EAGAIN: accept() itself timed out (SO_RCVTIMEO applies to it too) */
-        interrupted = errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
-        FCGX_Free(&fcgx, 1);
-        return interrupted ? REQUEST_INTERRUPTED : REQUEST_ERROR;
+        if (fcgx.ipcFd >= 0)
+            close(fcgx.ipcFd);
+        FCGX_Free(&fcgx, 0);
+        return REQUEST_ERROR;
     }
     r = request_take(&fcgx);
-    FCGX_Free(&fcgx, r == NULL); /* streams and params; the socket is r's */
+    if (!r)
+        close(fcgx.ipcFd);
+    FCGX_Free(&fcgx, 0); /* streams and params; the socket is r's */
     if (!r)
         return REQUEST_ERROR;
     atomic_fetch_add(&request_count, 1);
@@ -136,6 +146,9 @@ enum request_accept_result request_accept(int listen_fd, struct request **out)
 static void request_close(struct request *r)
 {
     close(r->fd);
+    if (r->out)
+        jbuf_uncount(r->out_len ? r->out_len : 1);
+    free(r->out);
     free(r);
     atomic_fetch_sub(&request_count, 1);
 }
@@ -150,17 +163,63 @@ static void request_log(const struct request *r, int status)
              route_name(r->route.kind), status, (unsigned long long)ms, r->upstream_calls, r->id);
 }
 
-int request_finish(struct request *r, const struct reply *reply)
+/* Keeps a copy of head and body for the writes still to come. */
+static int request_keep(struct request *r, const struct iovec *parts, size_t sent, int status)
+{
+    r->out_len = parts[0].iov_len + parts[1].iov_len;
+    r->out = malloc(r->out_len ? r->out_len : 1);
+    if (!r->out)
+        return -1;
+    jbuf_count(r->out_len ? r->out_len : 1); /* --max-memory: held until written */
+    memcpy(r->out, parts[0].iov_base, parts[0].iov_len);
+    if (parts[1].iov_len)
+        memcpy(r->out + parts[0].iov_len, parts[1].iov_base, parts[1].iov_len);
+    r->out_sent = sent;
+    r->status = status;
+    return 0;
+}
+
+struct request *request_finish(struct request *r, const struct reply *reply)
 {
     char head[REPLY_HEAD_MAX];
-    int n = reply_format_head(reply, head, sizeof(head)), result = -1;
+    int n = reply_format_head(reply, head, sizeof(head)), done = -1;
     struct iovec parts[2] = {{head, n > 0 ? (size_t)n : 0}, {(void *)reply->body, reply->len}};
+    size_t sent = 0;
 
     if (n >= 0)
-        result = record_send(r->fd, r->fcgi_id, parts, 2, REQUEST_IO_TIMEOUT_MS);
-    request_log(r, reply->status);
+        done = record_send_some(r->fd, r->fcgi_id, parts, 2, &sent);
+    if (done == 0 && request_keep(r, parts, sent, reply->status) == 0)
+        return r;
+    if (done == 0) {
+        request_write_cut(r); /* no memory to keep it */
+        return NULL;
+    }
+    request_log(r, done > 0 ? reply->status : 0);
     request_close(r);
-    return result;
+    return NULL;
+}
+
+int request_write_more(struct request *r)
+{
+    struct iovec part = {r->out, r->out_len};
+
+    return record_send_some(r->fd, r->fcgi_id, &part, 1, &r->out_sent);
+}
+
+void request_write_end(struct request *r, int written)
+{
+    request_log(r, written ? r->status : 0);
+    request_close(r);
+}
+
+void request_write_cut(struct request *r)
+{
+    log_warn("msg=\"answer cut: the web server did not read it in time\" route=%s status=%d "
+             "sent=%zu of=%zu request_id=%s", route_name(r->route.kind), r->status, r->out_sent,
+             record_framed_len(r->out_len), r->id);
+    metrics_answer_cut();
+    request_log(r, 0);
+    request_close(r);
 }
 
 void request_drop(struct request *r)

@@ -1,22 +1,68 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "docs.h"
+#include "intake.h"
+#include "jbuf.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
 #include "route.h"
 
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
+#define SERVER_ACCEPT_BATCH 64       /* accepts before looking at the rest */
+#define SERVER_EVENTS 64
 
-static void server_answer(struct request *req, enum reply_kind kind)
+/* An accepted connection whose request has not fully arrived. */
+struct server_conn {
+    int fd;
+    uint64_t deadline_ms;
+    struct server_conn *prev, *next;
+};
+
+/* What server_run() keeps. The waiting connections are in arrival
+ * order, which is deadline order (all wait as long). */
+struct server_state {
+    struct server *s;
+    int ep;
+    int stopping;
+    int errors;                       /* accept failures in a row */
+    struct server_conn *head, *tail;
+    size_t waiting;
+    unsigned char peek[INTAKE_WINDOW];
+};
+
+/* epoll tags: the listening socket and the signalfd; anything else is
+ * a struct server_conn. */
+#define SERVER_TAG_LISTEN ((uint64_t)1)
+#define SERVER_TAG_SIGNAL ((uint64_t)2)
+
+/* Answers on the spot; what the socket does not take at once is
+ * written by the loop, so a slow reader never holds the acceptor. */
+static void server_finish(const struct server *s, struct request *req, const struct reply *r)
+{
+    struct request *writing = request_finish(req, r);
+
+    if (writing)
+        loop_write(s->loop, writing);
+}
+
+static void server_answer(const struct server *s, struct request *req, enum reply_kind kind)
 {
     struct reply r = reply_canned(kind);
 
-    request_finish(req, &r);
+    server_finish(s, req, &r);
 }
 
 static enum reply_kind server_quick_kind(enum route_kind k)
@@ -29,6 +75,23 @@ static enum reply_kind server_quick_kind(enum route_kind k)
     }
 }
 
+/* One warning a second at most, with the orders refused since the last:
+ * under overload there may be thousands a second. Acceptor thread only. */
+static void server_refuse_memory(const struct config *c)
+{
+    static uint64_t last_ms;
+    static long refused;
+    uint64_t now = clock_ms();
+
+    refused++;
+    if (now - last_ms < 1000)
+        return;
+    log_warn("msg=\"memory budget reached, orders refused\" refused=%ld held=%zu max_memory=%ld",
+             refused, jbuf_held(), c->max_memory);
+    last_ms = now;
+    refused = 0;
+}
+
 static void server_start_job(const struct server *s, struct request *req)
 {
     const struct config *c = s->cfg;
@@ -36,12 +99,18 @@ static void server_start_job(const struct server *s, struct request *req)
     struct job *j;
 
     if (request_in_flight() > c->max_in_flight) {
-        server_answer(req, REPLY_UNAVAILABLE);
+        server_answer(s, req, REPLY_UNAVAILABLE);
+        return;
+    }
+    /* --max-memory: a new order needs room for at least one upstream body */
+    if (jbuf_room() < (size_t)c->max_body) {
+        server_refuse_memory(c);
+        server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }
     j = job_new(req, req->route.order_id, &lim, req->started_ms, c->request_timeout_ms);
     if (!j) {
-        server_answer(req, REPLY_BAD_GATEWAY);
+        server_answer(s, req, REPLY_BAD_GATEWAY);
         return;
     }
     loop_submit(s->loop, j);
@@ -55,25 +124,26 @@ static void server_metrics(const struct server *s, struct request *req)
     struct reply r;
 
     if (!s->cfg->metrics) {
-        server_answer(req, REPLY_NOT_FOUND);
+        server_answer(s, req, REPLY_NOT_FOUND);
         return;
     }
     jbuf_init(&text, SERVER_METRICS_MAX);
     if (metrics_render(&text, request_in_flight()) != 0) {
         jbuf_free(&text);
-        server_answer(req, REPLY_UNAVAILABLE);
+        server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }
     r = reply_typed(text.data, text.len, "text/plain; version=0.0.4; charset=utf-8");
-    request_finish(req, &r);
+    server_finish(s, req, &r);
     jbuf_free(&text);
 }
 
-static void server_static(struct request *req, const char *body, size_t len, const char *type)
+static void server_static(const struct server *s, struct request *req, const char *body,
+                          size_t len, const char *type)
 {
     struct reply r = reply_typed(body, len, type);
 
-    request_finish(req, &r);
+    server_finish(s, req, &r);
 }
 
 static void server_dispatch(const struct server *s, struct request *req)
@@ -86,49 +156,264 @@ static void server_dispatch(const struct server *s, struct request *req)
         server_metrics(s, req);
         break;
     case ROUTE_OPENAPI:
-        server_static(req, docs_openapi_json, docs_openapi_json_len, "application/json");
+        server_static(s, req, docs_openapi_json, docs_openapi_json_len, "application/json");
         break;
     case ROUTE_DOCS:
-        server_static(req, docs_html, docs_html_len, "text/html; charset=utf-8");
+        server_static(s, req, docs_html, docs_html_len, "text/html; charset=utf-8");
         break;
     default:
-        server_answer(req, server_quick_kind(req->route.kind));
+        server_answer(s, req, server_quick_kind(req->route.kind));
     }
 }
 
-/* One accept; 1 when a request was taken, 0 when interrupted, -1 on
- * an error. */
-static int server_accept_one(const struct server *s)
+/* Reads the request on fd and answers it or hands it on. */
+static void server_serve(struct server_state *st, int fd)
 {
     struct request *req = NULL;
 
-    switch (request_accept(s->listen_fd, &req)) {
-    case REQUEST_OK:
-        server_dispatch(s, req);
-        return 1;
-    case REQUEST_INTERRUPTED:
+    if (request_read(fd, &req) == REQUEST_OK)
+        server_dispatch(st->s, req);
+}
+
+/* Looks at what fd holds, taking nothing. An end of input, an error or
+ * a hang-up make it ready too: libfcgi then fails without waiting. */
+static enum intake_state server_peek(struct server_state *st, int fd, int hung_up)
+{
+    ssize_t n = recv(fd, st->peek, sizeof(st->peek), MSG_PEEK | MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return hung_up ? INTAKE_READY : INTAKE_MORE;
+    if (n <= 0 || hung_up)
+        return INTAKE_READY;
+    return intake_scan(st->peek, (size_t)n);
+}
+
+static void server_unlink(struct server_state *st, struct server_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        st->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        st->tail = c->prev;
+    st->waiting--;
+}
+
+/* Gives up on a connection whose request did not come in time. */
+static void server_drop_waiting(struct server_state *st, struct server_conn *c, const char *why)
+{
+    log_info("msg=\"FastCGI connection closed: %s\"", why);
+    server_unlink(st, c);
+    close(c->fd); /* leaves the epoll set with it */
+    free(c);
+}
+
+/* Waits for the rest of fd's request (edge-triggered: woken only by new
+ * bytes or a hang-up). Past the cap the new one is closed: the waiting
+ * ones are nearer their end, and freeing one here could free a
+ * connection whose event is still in this turn's batch. */
+static void server_hold(struct server_state *st, int fd)
+{
+    struct server_conn *c;
+    struct epoll_event ev = {EPOLLIN | EPOLLRDHUP | EPOLLET, {.ptr = NULL}};
+
+    if (st->waiting >= SERVER_INTAKE_MAX) {
+        log_info("msg=\"FastCGI connection closed: too many requests still arriving\"");
+        close(fd);
+        return;
+    }
+    c = malloc(sizeof(*c));
+    ev.data.ptr = c;
+    if (!c || epoll_ctl(st->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        free(c);
+        server_serve(st, fd); /* cannot wait: libfcgi's bounded reads */
+        return;
+    }
+    c->fd = fd;
+    c->deadline_ms = clock_ms() + SERVER_INTAKE_TIMEOUT_MS;
+    c->next = NULL;
+    c->prev = st->tail;
+    if (st->tail)
+        st->tail->next = c;
+    else
+        st->head = c;
+    st->tail = c;
+    st->waiting++;
+}
+
+static void server_on_conn(struct server_state *st, struct server_conn *c, uint32_t events)
+{
+    int fd = c->fd;
+
+    if (server_peek(st, fd, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) != INTAKE_READY)
+        return;
+    server_unlink(st, c);
+    free(c);
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, fd, NULL);
+    server_serve(st, fd);
+}
+
+static void server_expire(struct server_state *st, uint64_t now)
+{
+    while (st->head && st->head->deadline_ms <= now)
+        server_drop_waiting(st, st->head, "request not received in time");
+}
+
+/* A failed accept: 0 to go on, -1 to pause (e.g. out of descriptors),
+ * -2 when it keeps failing. */
+static int server_accept_failed(struct server_state *st)
+{
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        st->errors = 0;
         return 0;
-    default:
-        return *s->stop ? 0 : -1;
+    }
+    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+        return 0;
+    if (++st->errors >= SERVER_ACCEPT_ERRORS_MAX) {
+        log_error("msg=\"accept keeps failing, giving up\" error=\"%s\"", strerror(errno));
+        return -2;
+    }
+    return -1;
+}
+
+/* Accepts what is queued, a batch at a time. A request already there
+ * (the usual case: the web server writes it at once) is served on the
+ * spot; others wait in epoll. 0, or -1 when accepting failed for good. */
+static int server_accept(struct server_state *st)
+{
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    int i, fd, r;
+
+    for (i = 0; i < SERVER_ACCEPT_BATCH && !st->stopping; i++) {
+        fd = accept4(st->s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            r = server_accept_failed(st);
+            if (r == -1)
+                nanosleep(&pause, NULL); /* let some descriptors close */
+            return r == -2 ? -1 : 0;
+        }
+        st->errors = 0;
+        request_limit_io(fd); /* accepted sockets do not all inherit it */
+        if (server_peek(st, fd, 0) == INTAKE_READY)
+            server_serve(st, fd);
+        else
+            server_hold(st, fd);
+    }
+    return 0;
+}
+
+static const char *server_signal_name(unsigned sig)
+{
+    switch (sig) {
+    case SIGTERM: return "TERM";
+    case SIGINT: return "INT";
+    case SIGQUIT: return "QUIT";
+    case SIGHUP: return "HUP";
+    case SIGUSR1: return "USR1";
+    case SIGUSR2: return "USR2";
+    default: return "other";
     }
 }
 
-int server_run(const struct server *s)
+/* Stops accepting at once: the listening socket is closed, so what is
+ * still queued on it goes to another process sharing it, or is refused
+ * without waiting when there is none. */
+static void server_stop_listening(struct server_state *st)
 {
-    struct timespec pause = {0, 10 * 1000 * 1000};
-    int errors = 0, r;
+    if (st->stopping)
+        return;
+    st->stopping = 1;
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, st->s->listen_fd, NULL);
+    close(st->s->listen_fd);
+    st->s->listen_fd = -1;
+}
 
-    while (!*s->stop) {
-        r = server_accept_one(s);
-        if (r >= 0) {
-            errors = 0;
-            continue;
-        }
-        if (++errors >= SERVER_ACCEPT_ERRORS_MAX) {
-            log_error("msg=\"accept keeps failing, giving up\" error=\"%s\"", strerror(errno));
-            return -1;
-        }
-        nanosleep(&pause, NULL); /* e.g. out of descriptors: let some close */
+/* TERM, INT, QUIT stop the service; HUP, USR1, USR2 are logged and
+ * change nothing (there is no file to reopen: logs go to stderr). */
+static void server_on_signals(struct server_state *st)
+{
+    struct signalfd_siginfo si;
+
+    while (read(st->s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT) {
+            log_info("msg=\"signal: stop accepting, finish what was accepted\" signal=%s",
+                     server_signal_name(si.ssi_signo));
+            server_stop_listening(st);
+        } else
+            log_info("msg=\"signal ignored\" signal=%s", server_signal_name(si.ssi_signo));
+    }
+}
+
+static int server_setup(struct server_state *st)
+{
+    struct epoll_event lev = {EPOLLIN | EPOLLEXCLUSIVE, {.u64 = SERVER_TAG_LISTEN}};
+    struct epoll_event sev = {EPOLLIN, {.u64 = SERVER_TAG_SIGNAL}};
+    int flags = fcntl(st->s->listen_fd, F_GETFL);
+
+    st->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (st->ep < 0 || flags < 0 || fcntl(st->s->listen_fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->listen_fd, &lev) != 0 ||
+        epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->signal_fd, &sev) != 0) {
+        log_error("msg=\"cannot watch the FastCGI socket\" error=\"%s\"", strerror(errno));
+        return -1;
     }
     return 0;
+}
+
+/* How long epoll may sleep: until the oldest waiting connection's
+ * deadline, or for good. */
+static int server_wait_ms(const struct server_state *st)
+{
+    uint64_t now = clock_ms();
+
+    if (!st->head)
+        return -1;
+    return st->head->deadline_ms > now ? (int)(st->head->deadline_ms - now) : 0;
+}
+
+static int server_turn(struct server_state *st)
+{
+    struct epoll_event ev[SERVER_EVENTS];
+    int n, i, result = 0;
+
+    n = epoll_wait(st->ep, ev, SERVER_EVENTS, server_wait_ms(st));
+    for (i = 0; i < n; i++) {
+        if (ev[i].data.u64 == SERVER_TAG_SIGNAL)
+            server_on_signals(st);
+        else if (ev[i].data.u64 == SERVER_TAG_LISTEN) {
+            if (!st->stopping && server_accept(st) < 0)
+                result = -1;
+        } else
+            server_on_conn(st, ev[i].data.ptr, ev[i].events);
+    }
+    server_expire(st, clock_ms());
+    return result;
+}
+
+int server_run(struct server *s)
+{
+    struct server_state *st = calloc(1, sizeof(*st));
+    int result = 0;
+
+    if (!st)
+        return -1;
+    st->s = s;
+    if (server_setup(st) == 0) {
+        while (!st->stopping || st->head) {
+            if (server_turn(st) < 0) {
+                result = -1;
+                break;
+            }
+        }
+    } else
+        result = -1;
+    while (st->head)
+        server_drop_waiting(st, st->head, "stopping");
+    server_stop_listening(st);
+    if (st->ep >= 0)
+        close(st->ep);
+    free(st);
+    return result;
 }

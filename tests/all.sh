@@ -6,8 +6,8 @@
 # 3. make check: Check unit tests, the CLI tests and the end-to-end
 #    suites behind nginx and lighttpd (real spawn-fcgi, real upstream);
 # 4. make check-asan: all of it again under ASan + UBSan;
-# 5. make check-valgrind: the nginx end-to-end suite with every
-#    api-pedidos process under valgrind;
+# 5. make check-valgrind: the nginx end-to-end suite and the lifecycle
+#    suite with every api-pedidos process under valgrind;
 # 6. make fuzz-smoke: each libFuzzer target for 10 s.
 # Closes with one line: "all: N passed, M failed" (every check counted).
 set -eu -o pipefail

@@ -95,6 +95,10 @@ static const struct text_case bad_texts[] = {
     {"{\"packages\":[]}{}", 0, "two documents"},
     {"[]x", 0, "trailing garbage after array"},
     {"[] []", 0, "two arrays"},
+    {"{\"packages\":[],\"n\":01}", 0, "number with a leading zero"},
+    {"{\"packages\":[],\"n\":1.}", 0, "number ending in a point"},
+    {"{\"packages\":[],\"n\":-.5}", 0, "number starting with a point"},
+    {"{\"packages\":[],\"n\":[1,2,-]}", 0, "a lone minus"},
 };
 
 START_TEST(test_order_bad_text)
@@ -170,19 +174,39 @@ START_TEST(test_order_in_order)
 }
 END_TEST
 
-START_TEST(test_order_normalises)
+/* Checked, then kept as written (braces percent-encoded for the URL). */
+START_TEST(test_order_as_written)
 {
     ck_assert_int_eq(parse_order("{\"packages\":["
                                  "{\"uuid\":\"0123ABCD-EF45-6789-ABCD-EF0123456789\"},"
                                  "{\"uuid\":\"{fedcba98-7654-3210-FEDC-ba9876543210}\"},"
                                  "{\"uuid\":\"urn:uuid:00000000000040008000000000000003\"},"
-                                 "{\"uuid\":\"\\u0030123abcdef456789abcdef0123456789\"}]}", 100),
+                                 "{\"uuid\":\"\\u0030123abcdef456789abcdef0123456789\"},"
+                                 "{\"uuid\":\"URN:UUID:{0123ABCD-EF45-6789-ABCD-EF0123456789}\"}]}", 100),
                      ITEMS_OK);
-    ck_assert_uint_eq(pk.count, 4);
-    ck_assert_str_eq(pk.ids[0], U1);
-    ck_assert_str_eq(pk.ids[1], U2);
-    ck_assert_str_eq(pk.ids[2], U3);
-    ck_assert_str_eq(pk.ids[3], U1);
+    ck_assert_uint_eq(pk.count, 5);
+    ck_assert_str_eq(pk.ids[0], "0123ABCD-EF45-6789-ABCD-EF0123456789");
+    ck_assert_str_eq(pk.ids[1], "%7Bfedcba98-7654-3210-FEDC-ba9876543210%7D");
+    ck_assert_str_eq(pk.ids[2], "urn:uuid:00000000000040008000000000000003");
+    ck_assert_str_eq(pk.ids[3], "0123abcdef456789abcdef0123456789");
+    ck_assert_str_eq(pk.ids[4], "URN:UUID:%7B0123ABCD-EF45-6789-ABCD-EF0123456789%7D");
+}
+END_TEST
+
+/* A member named twice: the last one counts, for the order too. */
+START_TEST(test_order_last_member_counts)
+{
+    ck_assert_int_eq(parse_order("{\"packages\":[{\"uuid\":\"" U1 "\"}],"
+                                 "\"packages\":[{\"uuid\":\"x\",\"uuid\":\"" U2 "\"},"
+                                 "{\"uuid\":\"" U3 "\"}]}", 100),
+                     ITEMS_OK);
+    ck_assert_uint_eq(pk.count, 2);
+    ck_assert_str_eq(pk.ids[0], U2);
+    ck_assert_str_eq(pk.ids[1], U3);
+    items_packages_free(&pk);
+    ck_assert_int_eq(parse_order("{\"packages\":[{\"uuid\":\"" U1 "\",\"uuid\":\"../x\"}]}", 100),
+                     ITEMS_BAD);
+    ck_assert_int_eq(parse_order("{\"packages\":[],\"packages\":null}", 100), ITEMS_BAD);
 }
 END_TEST
 
@@ -380,6 +404,39 @@ static const struct render_case renders[] = {
     {"quantity false", UP("\"code\":\"1\"", Q("false")), NULL},
     {"quantity object", UP("\"code\":\"1\"", Q("{}")), NULL},
     {"quantity array", UP("\"code\":\"1\"", Q("[1]")), NULL},
+    /* numbers as JSON writes them, or 502 (Python's json refuses these) */
+    {"quantity 01", UP("\"code\":\"1\"", Q("01")), NULL},
+    {"quantity -01", UP("\"code\":\"1\"", Q("-01")), NULL},
+    {"quantity 00", UP("\"code\":\"1\"", Q("00")), NULL},
+    {"quantity 1.", UP("\"code\":\"1\"", Q("1.")), NULL},
+    {"quantity 1.e2", UP("\"code\":\"1\"", Q("1.e2")), NULL},
+    {"quantity -.5", UP("\"code\":\"1\"", Q("-.5")), NULL},
+    {"quantity .5", UP("\"code\":\"1\"", Q(".5")), NULL},
+    {"quantity +1", UP("\"code\":\"1\"", Q("+1")), NULL},
+    {"quantity 1e", UP("\"code\":\"1\"", Q("1e")), NULL},
+    {"quantity 1e+", UP("\"code\":\"1\"", Q("1e+")), NULL},
+    {"quantity -", UP("\"code\":\"1\"", Q("-")), NULL},
+    {"quantity 1.0.0", UP("\"code\":\"1\"", Q("1.0.0")), NULL},
+    {"quantity 1e2e3", UP("\"code\":\"1\"", Q("1e2e3")), NULL},
+    {"quantity 0x10", UP("\"code\":\"1\"", Q("0x10")), NULL},
+    {"code 01", UP("\"code\":01", Q("1")), NULL},
+    {"number in an ignored field: 1.", "[{\"x\":1.,\"product\":{\"code\":\"1\"},\"quantity\":1}]", NULL},
+    {"quantity -0", UP("\"code\":\"1\"", Q("-0")), ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "0")},
+    {"quantity 0e0", UP("\"code\":\"1\"", Q("0e0")), ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "0")},
+    {"quantity 1E+2", UP("\"code\":\"1\"", Q("1E+2")), ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "100")},
+    {"quantity 250e-2 is 2.5", UP("\"code\":\"1\"", Q("250e-2")), NULL},
+    {"quantity 200e-2", UP("\"code\":\"1\"", Q("200e-2")), ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "2")},
+    {"quantity 10.50e1 is 105", UP("\"code\":\"1\"", Q("10.50e1")), ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "105")},
+    {"digits in strings are no numbers", UP("\"code\":\"01\",\"description\":\"1.\"", Q("1")),
+     ITEM("\"01\"", "\"1.\"", "\"\"", "\"\"", "1")},
+    /* a member named twice: the last one counts */
+    {"quantity twice", UP("\"code\":\"1\"", Q("1") Q("2")), ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "2")},
+    {"code twice", UP("\"code\":\"A\",\"code\":\"B\"", Q("1")), ITEM("\"B\"", "\"\"", "\"\"", "\"\"", "1")},
+    {"description twice, last null", UP("\"code\":\"1\",\"description\":\"d\",\"description\":null", Q("1")),
+     ITEM("\"1\"", "\"\"", "\"\"", "\"\"", "1")},
+    {"product twice", "[{\"product\":{\"code\":\"A\"},\"product\":{\"code\":\"B\"},\"quantity\":1}]",
+     ITEM("\"B\"", "\"\"", "\"\"", "\"\"", "1")},
+    {"quantity twice, last bad", UP("\"code\":\"1\"", Q("1") Q("\"x\"")), NULL},
     /* product, item, document */
     {"product missing", "[{\"code\":\"1\",\"quantity\":1}]", NULL},
     {"product null", "[{\"product\":null,\"quantity\":1}]", NULL},
@@ -576,7 +633,7 @@ static const struct utf8_case utf8s[] = {
     {"a\0b", 3, 0, "NUL inside"},
     {"ab\0", 3, 0, "NUL at the end"},
     {"\0", 1, 0, "NUL alone"},
-    {"\\u0000", 0, 1, "\\u0000 outside a string (JSON rejects it later)"},
+    {"\\u0000", 0, 0, "\\u0000 outside a string: 0000 is no JSON number"},
     {"\"\\u0000\"", 0, 0, "\\u0000 in a string"},
     {"\"x\\u0000", 0, 0, "\\u0000 at the very end"},
     {"\"\\u00000\"", 0, 0, "\\u0000 then 0"},
@@ -584,10 +641,10 @@ static const struct utf8_case utf8s[] = {
     {"\"\\\\\\u0000\"", 0, 0, "three backslashes"},
     {"\"\\\\\\\\u0000\"", 0, 1, "four backslashes"},
     {"\"\\u0000", 6, 1, "\\u000 cut by len"},
-    {"\\u000", 0, 1, "\\u000"},
-    {"\\u0001", 0, 1, "\\u0001"},
+    {"\\u000", 0, 0, "\\u000 outside a string: 000 is no JSON number"},
+    {"\\u0001", 0, 0, "\\u0001 outside a string: 0001 is no JSON number"},
     {"\"\\u00001\"", 0, 0, "\\u0000 followed by 1"},
-    {"\\U0000", 0, 1, "\\U0000 (JSON rejects it later)"},
+    {"\\U0000", 0, 0, "\\U0000 outside a string: 0000 is no JSON number"},
 };
 
 START_TEST(test_text_ok)
@@ -631,7 +688,8 @@ static Suite *items_suite(void)
     tc = tcase_create("parse_order");
     tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_order_in_order);
-    tcase_add_test(tc, test_order_normalises);
+    tcase_add_test(tc, test_order_as_written);
+    tcase_add_test(tc, test_order_last_member_counts);
     tcase_add_test(tc, test_order_no_packages);
     tcase_add_test(tc, test_order_escaped_backslash);
     tcase_add_loop_test(tc, test_order_bad_shape, 0, sizeof(bad_orders) / sizeof(bad_orders[0]));

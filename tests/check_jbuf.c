@@ -1,5 +1,6 @@
 /* check_jbuf: the capped buffer and its JSON string writer. */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +331,39 @@ START_TEST(test_free_twice)
 }
 END_TEST
 
+/* --max-memory: all jbufs together never pass the budget; what is
+ * freed or taken is room again. */
+START_TEST(test_budget)
+{
+    struct jbuf a, b;
+    char chunk[4096];
+    size_t base = jbuf_held(), i;
+    char *t;
+
+    memset(chunk, 'x', sizeof(chunk));
+    jbuf_set_budget(base + 100000);
+    jbuf_init(&a, 1 << 20);
+    jbuf_init(&b, 1 << 20);
+    for (i = 0; jbuf_put(&a, chunk, sizeof(chunk)) == 0; i++)
+        ck_assert_uint_le(jbuf_held(), base + 100000);
+    ck_assert_uint_ge(a.len, 32768);          /* grew while there was room */
+    ck_assert_uint_lt(a.len, 100000);
+    ck_assert_int_eq(jbuf_put(&b, chunk, 65536 - 100), -1); /* another buffer: no room either */
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_uint_le(jbuf_room(), 100000 - 32768);
+    jbuf_free(&a);
+    ck_assert_uint_eq(jbuf_held(), base + b.alloc);
+    ck_assert_int_eq(jbuf_put(&a, chunk, sizeof(chunk)), 0); /* room again */
+    t = jbuf_take(&a, NULL);
+    free(t);
+    ck_assert_uint_eq(jbuf_held(), base + b.alloc);
+    jbuf_free(&b);
+    ck_assert_uint_eq(jbuf_held(), base);
+    jbuf_set_budget(0);
+    ck_assert_uint_eq(jbuf_room(), SIZE_MAX);
+}
+END_TEST
+
 static Suite *jbuf_suite(void)
 {
     Suite *s = suite_create("jbuf");
@@ -367,6 +401,7 @@ static Suite *jbuf_suite(void)
     tcase_add_test(tc, test_take);
     tcase_add_test(tc, test_take_empty_and_null_len);
     tcase_add_test(tc, test_free_twice);
+    tcase_add_test(tc, test_budget);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -224,6 +224,47 @@ START_TEST(test_stalled_peer)
 }
 END_TEST
 
+/* Written a few KB at a time, never waiting: each call takes what the
+ * socket holds, then 0; read in between, the stream resumes where it
+ * stopped, and the whole is the same records as one blocking send. */
+START_TEST(test_resumes)
+{
+    int sv[2], size = 4096, r, calls = 0;
+    size_t n = 300000, sent = 0, got = 0, i;
+    char *body = malloc(n), *raw = malloc(n + 4096);
+    static const char head[] = "Status: 200\r\n\r\n";
+    const size_t hn = sizeof(head) - 1;
+    struct iovec parts[2] = {{(void *)head, hn}, {body, n}};
+    struct parsed p;
+    ssize_t k;
+
+    for (i = 0; i < n; i++)
+        body[i] = (char)('A' + i % 23);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    while ((r = record_send_some(sv[0], ID, parts, 2, &sent)) == 0) {
+        calls++;
+        while ((k = recv(sv[1], raw + got, n + 4096 - got, MSG_DONTWAIT)) > 0)
+            got += (size_t)k;
+    }
+    ck_assert_int_eq(r, 1);
+    ck_assert_int_gt(calls, 10);
+    ck_assert_uint_eq(sent, record_framed_len(n + hn));
+    close(sv[0]);
+    while ((k = recv(sv[1], raw + got, n + 4096 - got, 0)) > 0)
+        got += (size_t)k;
+    ck_assert_uint_eq(got, sent);
+    parse((const unsigned char *)raw, got, &p);
+    ck_assert_uint_eq(p.stdout_len, n + hn);
+    ck_assert_int_eq(memcmp(p.stdout_data + hn, body, n), 0);
+    ck_assert_int_eq(p.data_records, 5);
+    free(p.stdout_data);
+    free(body);
+    free(raw);
+    close(sv[1]);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
     Suite *s = suite_create("record");
@@ -239,6 +280,7 @@ static Suite *record_suite(void)
     tc = tcase_create("peer");
     tcase_add_test(tc, test_peer_gone);
     tcase_add_test(tc, test_stalled_peer);
+    tcase_add_test(tc, test_resumes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,16 +6,23 @@
 #   status=NNN type=CONTENT-TYPE length=CONTENT-LENGTH end=PROTOCOL-STATUS
 #       records=T,T,... body=BODY     (one line; T: the record types seen)
 #   closed            the service closed without a record
-#   timeout           nothing within 5 s (the connection is left)
+#   timeout           nothing within 5 s (FCGI_SEND_WAIT; the connection is left)
 #
-# CASE picks the bytes sent (see %cases below); after them the write side
-# is shut down, so that a service waiting for more sees the end. With
-# HOLD (seconds), it is not: the connection stays open and silent that
-# long, as a stalled web server's would, then closes ("held").
+# CASE picks the bytes sent (see %cases below; get:PATH is a GET of
+# PATH); after them the write side is shut down, so that a service
+# waiting for more sees the end (a half-close: the answer must still
+# come). With HOLD (seconds), it is not: the connection stays open and
+# silent that long, as a stalled web server's would, then closes
+# ("held"). FCGI_SEND_SPLIT=S: the first half of the bytes, S seconds of
+# silence, then the rest. A slow reader: FCGI_SEND_RCVBUF=BYTES (a small
+# receive buffer) and FCGI_SEND_READ_AFTER=S (nothing read for S seconds,
+# then all of it; the wait for the answer is then S + 15 s). The line
+# then says got=N: the bytes of body that came (compare with length=).
 use strict;
 use warnings;
 use IO::Socket::UNIX;
 use IO::Select;
+use Socket qw(SOL_SOCKET SO_RCVBUF pack_sockaddr_un);
 
 my ($path, $case, $hold) = @ARGV;
 die "usage: fcgi-send.pl SOCKET CASE [HOLD]\n" unless defined $case;
@@ -84,7 +91,10 @@ my %cases = (
                          . stdin(1, '') },
     abort => sub { begin(1) . rec(2, 1, '') },
     request_id_0 => sub { begin(0) . params(0, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(0, '') },
+    # a stalled web server: one byte of a request, then nothing
+    one_byte => sub { "\x01" },
 );
+if ($case =~ /^get:(.*)$/s) { my $p = $1; $cases{$case} = sub { get($p) }; }
 die "unknown case $case\n" unless $cases{$case};
 
 $SIG{PIPE} = 'IGNORE';
@@ -99,7 +109,10 @@ for (2 .. ($ENV{FCGI_SEND_REPEAT} // 1)) {
     1 while sysread($r, my $junk, 65536);
     close $r;
 }
-my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path) or die "connect $path: $!\n";
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM()) or die "socket: $!\n";
+setsockopt($s, SOL_SOCKET(), SO_RCVBUF(), $ENV{FCGI_SEND_RCVBUF}) or die "rcvbuf: $!\n"
+    if $ENV{FCGI_SEND_RCVBUF};
+connect($s, pack_sockaddr_un($path)) or die "connect $path: $!\n";
 if (defined $hold) {
     print $s $bytes;
     $s->flush;
@@ -108,16 +121,26 @@ if (defined $hold) {
     print "held\n";
     exit 0;
 }
+if (my $split = $ENV{FCGI_SEND_SPLIT}) {
+    my $half = int(length($bytes) / 2);
+    syswrite($s, $bytes, $half);
+    select(undef, undef, undef, $split);
+    $bytes = substr($bytes, $half);
+}
 my $sel = IO::Select->new($s);
 my $in = '';
 my $off = 0;
 # write and read at once: the service may answer (or close) before it
 # has read everything
 $s->blocking(0);
-my $deadline = time + 5;
+my $read_after = $ENV{FCGI_SEND_READ_AFTER} // 0;
+my $reading = time + $read_after;
+my $deadline = time + ($ENV{FCGI_SEND_WAIT} // 5) + ($read_after ? $read_after + 10 : 0);
 my ($eof, $wdone) = (0, 0);
 while (!$eof && time < $deadline) {
-    my ($r, $w) = IO::Select->select($sel, $wdone ? undef : $sel, undef, 0.5);
+    my $rsel = time >= $reading ? $sel : undef;
+    my ($r, $w) = IO::Select->select($rsel, $wdone ? undef : $sel, undef, 0.5);
+    if (!$rsel && $wdone && !($w && @$w)) { select(undef, undef, undef, 0.1); next; }
     if ($w && @$w && !$wdone) {
         my $n = syswrite($s, $bytes, 65536, $off);
         if (defined $n) { $off += $n; }
@@ -146,5 +169,5 @@ $head //= '';
 my ($status) = $head =~ /^Status: (\d+)/m;
 my ($type) = $head =~ /^Content-Type: ([^\r\n]*)/m;
 my ($clen) = $head =~ /^Content-Length: (\d+)/m;
-printf "status=%s type=%s length=%s end=%s records=%s body=%s\n", $status // '-', $type // '-',
-       $clen // '-', $end // '-', join(',', @types), $body // '';
+printf "status=%s type=%s length=%s end=%s records=%s got=%d body=%s\n", $status // '-',
+       $type // '-', $clen // '-', $end // '-', join(',', @types), length($body // ''), $body // '';

@@ -9,8 +9,11 @@
  *   /_stats  {"requests","in_flight","max_in_flight","connections","aborted",
  *             "last_request_id"} (the X-Request-Id of the last /maestro call)
  *   /_reset  zeroes the counters (max_in_flight := in_flight), {"ok":true}
- * {order} and {pkg} only match lower-case 8-4-4-4-12 UUIDs.  Fixture files
- * are read once at start; request input never reaches a file name.
+ * {order} only matches lower-case 8-4-4-4-12 UUIDs; {pkg} matches an
+ * 8-4-4-4-12 UUID exactly as its file is named, case and all (a
+ * case-sensitive upstream: a package is asked for as the order wrote it).
+ * Fixture files are read once at start; request input never reaches a
+ * file name.
  *
  * Synthetic orders (no files):
  *   00000000-0000-4000-8000-NNNNNNNNNNNN   N (decimal, 0..100000) packages
@@ -283,15 +286,22 @@ static bool roll(double pct)
     return pct > 0.0 && (double)(rng_next() % 1000000u) < pct * 10000.0;
 }
 
-static bool is_uuid_lc(const char *s)
+static bool is_uuid_case(const char *s, bool any_case)
 {
     for (size_t i = 0; i < UUID_LEN; i++) {
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
         char c = s[i];
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                   || (any_case && c >= 'A' && c <= 'F');
+        if (dash ? c != '-' : !hex)
             return false;
     }
     return true;
+}
+
+static bool is_uuid_lc(const char *s)
+{
+    return is_uuid_case(s, false);
 }
 
 /* Exactly n decimal digits. */
@@ -708,10 +718,11 @@ static void fx_add(const char *key, const char *path)
     g_fx_len++;
 }
 
-/* "<uuid>.json" with a lower-case uuid. */
-static bool is_fixture_name(const char *name)
+/* "<uuid>.json": a lower-case uuid, or with any_case (package items,
+ * named as the order document writes the package uuid) any case. */
+static bool is_fixture_name(const char *name, bool any_case)
 {
-    return strlen(name) == UUID_LEN + 5 && is_uuid_lc(name)
+    return strlen(name) == UUID_LEN + 5 && is_uuid_case(name, any_case)
         && strcmp(name + UUID_LEN, ".json") == 0;
 }
 
@@ -722,7 +733,7 @@ static void join_path(char *dst, size_t cap, const char *a, const char *b)
 }
 
 /* Adds every DIR/<uuid>.json, keyed by prefix + uuid. */
-static void load_dir(const char *dir, const char *prefix)
+static void load_dir(const char *dir, const char *prefix, bool any_case)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -732,8 +743,8 @@ static void load_dir(const char *dir, const char *prefix)
         char path[PATH_MAX], key[KEY_LEN + 1];
         if (e->d_name[0] == '.')
             continue;
-        if (!is_fixture_name(e->d_name)) {
-            fprintf(stderr, PROG ": ignoring %s/%s (not <lower-case uuid>.json)\n",
+        if (!is_fixture_name(e->d_name, any_case)) {
+            fprintf(stderr, PROG ": ignoring %s/%s (not <uuid>.json)\n",
                     dir, e->d_name);
             continue;
         }
@@ -762,7 +773,7 @@ static void load_items(const char *root)
             fx_fail(e->d_name, "items/ entries must be lower-case order uuids");
         join_path(sub, sizeof sub, dir, e->d_name);
         snprintf(prefix, sizeof prefix, "%.36s/", e->d_name);
-        load_dir(sub, prefix);
+        load_dir(sub, prefix, true);
     }
     closedir(d);
 }
@@ -778,7 +789,7 @@ static void load_fixtures(const char *root)
     if (root == NULL)
         return;
     join_path(dir, sizeof dir, root, "orders");
-    load_dir(dir, "");
+    load_dir(dir, "", false);
     load_items(root);
     if (g_fx_len > 0)
         qsort(g_fx, g_fx_len, sizeof *g_fx, fx_cmp);
@@ -1134,7 +1145,7 @@ static void route(const char *path, struct plan *p)
         else
             serve_fixture(order, &k_nf_order, p);
     } else if (n == k + UUID_LEN + 6 && memcmp(path + o + UUID_LEN, mid, sizeof mid - 1) == 0
-               && is_uuid_lc(path + k) && strcmp(path + k + UUID_LEN, "/items") == 0) {
+               && is_uuid_case(path + k, true) && strcmp(path + k + UUID_LEN, "/items") == 0) {
         snprintf(key, sizeof key, "%s/%.36s", order, path + k);
         if (s.kind != SK_NONE)
             special_items(s, key + UUID_LEN + 1, p);

@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# The life of one api-pedidos process on its own socket (--listen PATH),
+# talked to in raw FastCGI (tests/fcgi-send.pl), with tests/maestro-fake
+# on 127.0.0.1:26001 answering every call after 1 s:
+#
+#   signals: HUP, USR1, USR2 and PIPE change nothing (the process answers
+#     at once after each, and a request that is arriving when they land
+#     is answered); TERM, INT and QUIT each stop it: the socket refuses
+#     new connections at once, what was accepted is answered, exit 0;
+#   a restart that starts the new process before stopping the old one:
+#     the old one leaves the new one's socket file alone;
+#   stalled web servers (a connection with one byte of a request, held 3 s):
+#     one, then twenty at once, cost a healthcheck nothing;
+#   a web server that half-closes its connection after the request
+#     still gets its answer;
+#   a slow reader (4 KB receive buffer, reads a 5000-package answer of
+#     669 KB only after 4 s) delays no other order and gets the whole
+#     answer; one slower than --write-timeout gets a cut answer (no
+#     FCGI_END_REQUEST), logged and counted, never a 200 (a second fake
+#     upstream, with no delay, on 26002);
+#   --max-memory: an order whose 9 MiB package body and its answer part
+#     would pass a 16 MiB budget fails (502) instead of growing past it,
+#     and the process goes on (same upstream).
+#
+#   tests/lifecycle.sh
+# Closes with "lifecycle: N passed, M failed". STACK_VALGRIND=1 runs every
+# api-pedidos under valgrind (make check-valgrind), with its time limits
+# ten times longer.
+set -u
+export LC_ALL=C
+TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$TOP/tests/stack.sh"
+UP_PORT=26001
+FX=$TOP/tests/fixtures
+THREE=00000000-0000-4000-8000-000000000003   # 3 packages: 2 s upstream
+
+. "$TOP/tests/testlib.sh"
+
+testlib_workdir lifecycle
+SOCK=$W/api.sock
+LOG=$STACK_RUN/service.log
+SEND=$TOP/tests/fcgi-send.pl
+
+VG=()
+SLOW=1
+if [ -n "${STACK_VALGRIND:-}" ]; then
+    VG=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=99
+        --log-file="$STACK_RUN/valgrind.%p")
+    SLOW=10
+    export FCGI_SEND_WAIT=60
+fi
+# svc_start [flags...]: one api-pedidos on $SOCK; its pid in SVC
+svc_start() {
+    MAGALU_API_URL=http://127.0.0.1:${SVC_UP:-$UP_PORT} APIKEY=$STACK_KEY TENANT_ID=$STACK_TENANT \
+        "${VG[@]}" "$BUILD/src/api-pedidos" --listen "${SVC_SOCK:-$SOCK}" "$@" 2>>"$LOG" &
+    SVC=$!
+    echo "$SVC" >> "$STACK_RUN/pids"
+    stack_wait sh -c "$SEND '${SVC_SOCK:-$SOCK}' health 2>/dev/null | grep -q status=200"
+}
+# svc_wait PID: its exit status in RC (124 when still running after 15 s)
+svc_wait() {
+    local i
+    for i in $(seq 150); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$1" 2>/dev/null; then RC=124; kill -KILL "$1"; fi
+    wait "$1" 2>/dev/null; RC=${RC:-$?}
+}
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+# timed CASE [SOCK]: fcgi-send's line in OUT, its time in MS
+timed() {
+    local t0; t0=$(ms_now)
+    OUT=$("$SEND" "${2:-$SOCK}" "$1" 2>&1 | head -n1)
+    MS=$(( $(ms_now) - t0 ))
+}
+log_has() { grep -c -- "$1" "$LOG"; }
+
+stack_upstream "$((UP_PORT + 1))" || { echo "upstream did not start"; exit 1; }
+stack_upstream "$UP_PORT" --delay-ms 1000 || { echo "upstream did not start"; exit 1; }
+
+# --- signals that change nothing
+test_quiet_signals() {
+    local sig out
+    svc_start
+    for sig in HUP USR1 USR2 PIPE; do
+        kill -"$sig" "$SVC"
+        sleep 0.3
+        kill -0 "$SVC" 2>/dev/null && ok "SIG$sig: process alive" || ko "SIG$sig: process alive" "it exited"
+        timed health
+        check "SIG$sig: healthcheck answers at once" "${OUT%% *} $((MS < 1500 * SLOW))" "status=200 1"
+    done
+    check "HUP, USR1, USR2 logged" "$(grep -c 'msg="signal ignored"' "$LOG")" 3
+    # a request arriving (half sent, then 0.6 s of silence) when they land
+    FCGI_SEND_SPLIT=0.6 "$SEND" "$SOCK" health > "$W/split" 2>&1 &
+    local p=$!
+    sleep 0.2
+    kill -HUP "$SVC"; kill -USR1 "$SVC"; kill -USR2 "$SVC"
+    wait "$p"
+    check "a request arriving while signals land is answered" "$(cut -d' ' -f1 "$W/split")" status=200
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    check "after them, SIGTERM: exit 0" "$RC" 0
+}
+
+# --- TERM, INT, QUIT: stop accepting at once, finish what was accepted
+test_stop_signal() {
+    local sig=$1 slow split stopped
+    svc_start
+    stopped=$(log_has 'msg="stopped"')
+    "$SEND" "$SOCK" "get:/orders/$THREE/items" > "$W/slow" 2>&1 &
+    slow=$!
+    stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"in_flight\":[1-9]'"
+    FCGI_SEND_SPLIT=0.6 "$SEND" "$SOCK" health > "$W/split" 2>&1 &
+    split=$!
+    sleep 0.2
+    kill -"$sig" "$SVC"
+    sleep 0.1
+    timed health
+    case $OUT in
+        *refused* | closed) [ "$MS" -lt $((1000 * SLOW)) ] && ok "SIG$sig: a new connection is refused at once (${MS} ms)" ||
+                            ko "SIG$sig: a new connection is refused at once" "after $MS ms: $OUT" ;;
+        *) ko "SIG$sig: a new connection is refused at once" "after $MS ms: $OUT" ;;
+    esac
+    wait "$slow" "$split"
+    check "SIG$sig: the order in flight is answered" \
+        "$(cut -d' ' -f1 "$W/slow") $(grep -o '"sku":' "$W/slow" | wc -l)" "status=200 3"
+    check "SIG$sig: the request that was arriving is answered" "$(cut -d' ' -f1 "$W/split")" status=200
+    svc_wait "$SVC"
+    check "SIG$sig: exit 0" "$RC" 0
+    check "SIG$sig: stopped logged" "$(log_has 'msg="stopped"')" "$((stopped + 1))"
+}
+
+# --- restart: new process first, then the old one stops
+test_restart_order() {
+    local old new
+    local ino
+    svc_start; old=$SVC
+    ino=$(stat -c %i "$SOCK")
+    svc_start; new=$SVC   # the old one may answer that healthcheck: wait for the new file
+    stack_wait sh -c "[ \"\$(stat -c %i '$SOCK' 2>/dev/null)\" != $ino ]"
+    kill -TERM "$old"; svc_wait "$old"
+    check "restart: the old process exits 0" "$RC" 0
+    [ -S "$SOCK" ] && ok "restart: the new process's socket file is still there" ||
+        ko "restart: the new process's socket file is still there" "gone"
+    timed health
+    check "restart: the new process answers" "${OUT%% *}" status=200
+    kill -TERM "$new"; svc_wait "$new"
+    check "restart: the new process exits 0" "$RC" 0
+    [ -e "$SOCK" ] && ko "restart: the last one removes its socket file" "still there" ||
+        ok "restart: the last one removes its socket file"
+}
+
+# --- stalled web servers
+test_stalled() {
+    local n pids i
+    svc_start
+    for n in 1 20; do
+        pids=()
+        for i in $(seq "$n"); do "$SEND" "$SOCK" one_byte 3 >/dev/null 2>&1 & pids+=($!); done
+        sleep 0.3
+        timed health
+        check "$n stalled peer(s): healthcheck answered" "${OUT%% *}" status=200
+        [ "$MS" -lt $(((n == 1 ? 1000 : 2000) * SLOW)) ] && ok "$n stalled peer(s): healthcheck in ${MS} ms" ||
+            ko "$n stalled peer(s): healthcheck in time" "took $MS ms"
+        wait "${pids[@]}"
+    done
+    # a web server that stalls mid-body (request buffering off)
+    "$SEND" "$SOCK" stdin_open 3 >/dev/null 2>&1 &
+    sleep 0.3
+    timed health
+    check "a peer stalled mid-body: healthcheck at once" "${OUT%% *} $((MS < 1000 * SLOW))" "status=200 1"
+    wait $!
+    stack_wait grep -q 'request not received in time' "$LOG"
+    check "stalled peers are closed after 1 s, and logged" \
+        "$(grep -c 'request not received in time' "$LOG" | awk '$1 >= 1 {print "yes"}')" yes
+    kill -TERM "$SVC"; svc_wait "$SVC"
+}
+
+# --- half-close: fcgi-send shuts its write side after the request
+test_half_close() {
+    svc_start
+    timed "get:/orders/$THREE/items"
+    check "half-closed connection: the order is answered" \
+        "${OUT%% *} $(grep -o '"sku":' <<<"$OUT" | wc -l)" "status=200 3"
+    grep -q 'client left' "$LOG" && ko "half-closed connection: not taken for a client leaving" "$(grep 'client left' "$LOG")" ||
+        ok "half-closed connection: not taken for a client leaving"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+}
+
+# --- slow readers
+# 669 KB of answer (5000 packages); under valgrind 268 KB (2000), still
+# more than a unix socket holds
+BIG=00000000-0000-4000-8000-00000000$([ "$SLOW" = 1 ] && echo 5000 || echo 2000)
+BIG_CALLS=$([ "$SLOW" = 1 ] && echo 5001 || echo 2001)
+test_slow_reader() {
+    local p line i
+    SVC_UP=$((UP_PORT + 1)) svc_start --max-packages 5000 --metrics 1
+    curl -s "http://127.0.0.1:$((UP_PORT + 1))/_reset" >/dev/null
+    FCGI_SEND_RCVBUF=4096 FCGI_SEND_READ_AFTER=4 "$SEND" "$SOCK" "get:/orders/$BIG/items" > "$W/big" 2>&1 &
+    p=$!
+    for i in $(seq $((100 * SLOW))); do
+        curl -s "http://127.0.0.1:$((UP_PORT + 1))/_stats" | grep -q "\"requests\":$BIG_CALLS," && break
+        sleep 0.1
+    done
+    sleep 0.2   # the answer is built and the socket full
+    timed "get:/orders/$THREE/items"
+    check "slow reader: another order meanwhile" "${OUT%% *} $(grep -o '"sku":' <<<"$OUT" | wc -l)" "status=200 3"
+    [ "$MS" -lt $((500 * SLOW)) ] && ok "slow reader: another order is not held up (${MS} ms)" ||
+        ko "slow reader: another order is not held up" "took $MS ms"
+    wait "$p"
+    line=$(cat "$W/big")
+    check "slow reader: status 200, then the whole answer and FCGI_END_REQUEST" \
+        "$(sed -n 's/^status=\([0-9]*\) .* length=\([0-9]*\) .*records=.*,3 got=\([0-9]*\) .*/\1 \2 \3/p' <<<"$line" |
+           awk '{print $1, ($2 == $3 && $2 > 250000) ? "whole" : "cut " $3 " of " $2}')" "200 whole"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    # slower than --write-timeout: cut, logged, counted
+    SVC_UP=$((UP_PORT + 1)) svc_start --max-packages 5000 --metrics 1 --write-timeout 1000
+    FCGI_SEND_RCVBUF=4096 FCGI_SEND_READ_AFTER=3 "$SEND" "$SOCK" "get:/orders/$BIG/items" > "$W/big" 2>&1
+    line=$(cat "$W/big")
+    case $line in
+        *records=*,3\ *) ko "answer past --write-timeout: cut (no FCGI_END_REQUEST)" "${line:0:120}" ;;
+        status=200*) ok "answer past --write-timeout: cut (no FCGI_END_REQUEST; got=$(sed 's/.* got=\([0-9]*\).*/\1/' <<<"$line"))" ;;
+        *) ko "answer past --write-timeout: cut" "${line:0:120}" ;;
+    esac
+    stack_wait grep -q 'msg="answer cut' "$LOG"
+    grep -q 'msg="answer cut: the web server did not read it in time" route=items status=200 ' "$LOG" &&
+        ok "answer cut: logged" || ko "answer cut: logged" "no line"
+    grep -q 'msg=request route=items status=0 ' "$LOG" && ok "answer cut: its request line says status=0" ||
+        ko "answer cut: its request line says status=0" "$(grep 'route=items' "$LOG" | tail -2)"
+    OUT=$("$SEND" "$SOCK" get:/metrics 2>&1)
+    grep -q '^api_pedidos_answers_cut_total 1$' <<<"$OUT" && ok "answer cut: counted in the metrics" ||
+        ko "answer cut: counted in the metrics" "$(grep -o 'api_pedidos_answers_cut_total [0-9]*' <<<"$OUT")"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    check "after a cut answer, SIGTERM: exit 0" "$RC" 0
+}
+
+# --- the memory budget
+test_memory() {
+    local held
+    SVC_UP=$((UP_PORT + 1)) svc_start --metrics 1 --max-memory 16777216 --max-body 12582912
+    timed get:/orders/00000f02-0000-4000-8000-000000000008/items
+    check "over --max-memory: 502" "${OUT%% *}" status=502
+    grep -q 'order=00000f02-0000-4000-8000-000000000008 status=502' "$LOG" && ok "over --max-memory: logged" ||
+        ko "over --max-memory: logged" "no order failed line"
+    timed "get:/orders/$THREE/items"
+    check "after it, orders are answered" "${OUT%% *}" status=200
+    held=$("$SEND" "$SOCK" get:/metrics 2>&1 | sed -n 's/^api_pedidos_memory_held_bytes \([0-9]*\)$/\1/p')
+    [ -n "$held" ] && [ "$held" -lt 1048576 ] && ok "memory held back under 1 MiB ($held bytes)" ||
+        ko "memory held back under 1 MiB" "got '$held'"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    SVC_UP=$((UP_PORT + 1)) svc_start --metrics 1 --max-memory 67108864 --max-body 12582912
+    timed get:/orders/00000f02-0000-4000-8000-000000000008/items
+    check "with --max-memory 64 MiB the same order is answered" "${OUT%% *}" status=200
+    kill -TERM "$SVC"; svc_wait "$SVC"
+}
+
+test_no_reports() {
+    local out
+    if out=$(stack_reports); then ok "no sanitizer or valgrind report"; else
+        ko "no sanitizer or valgrind report" "$out"; fi
+}
+
+test_quiet_signals
+for s in TERM INT QUIT; do test_stop_signal "$s"; done
+test_restart_order
+test_stalled
+test_half_close
+test_slow_reader
+test_memory
+test_no_reports
+echo "lifecycle: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
