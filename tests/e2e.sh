@@ -311,10 +311,14 @@ test_breaker() {
 # that is our saturation, not the upstream's, and the breaker must not
 # open. A window of the last 20 calls opened here.
 test_cold_start() {
-    local i n503 n200 other queued opened pids=()
+    local i n503 n200 other queued opened pids=() slow=900
+    # over TLS a call also waits for its handshake (at most 8 at once
+    # until the protocol is known): leave it that time within the 1 s
+    # call timeout, or the slow first answers time out on the wire
+    [ "$SCHEME" = https ] && slow=600
     stack_stop_service
     stack_stop_upstream
-    stack_upstream "$UP_PORT" --delay-ms 20 --slow-first 50 --slow-first-ms 900 --threads 2 ||
+    stack_upstream "$UP_PORT" --delay-ms 20 --slow-first 50 --slow-first-ms "$slow" --threads 2 ||
         die "upstream did not restart"
     stack_service 1 --metrics 1 --max-connections 50 --connect-timeout 500 --call-timeout 1000 \
         --request-timeout 3000 --max-in-flight 2000 || die "service did not restart"
@@ -340,7 +344,8 @@ test_cold_start() {
          "window $(metric api_pedidos_circuit_breaker_window_failures) failures of" \
          "$(metric api_pedidos_circuit_breaker_window_calls) calls"
     check "cold start: 1000 answers" "$(wc -l < "$W/cold.codes")" 1000
-    check "cold start: calls did time out in our queue (queued_timeout > 0)" \
+    # over HTTP/2 the 50 connections carry every call at once: none waits
+    [ "$MODE" = h2 ] || check "cold start: calls did time out in our queue (queued_timeout > 0)" \
         "$([ "${queued:-0}" -gt 0 ] 2>/dev/null && echo yes)" yes
     check "cold start: some orders answered 200" "$([ "$n200" -gt 0 ] && echo yes)" yes
     check "cold start: no 503, the breaker never opened (503s: $n503)" "$n503/$other/$opened" 0/0/0
