@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test of the project, from a clean clone on Debian 12:
+# Every test of the project, from a clean clone on Debian 12 or 13:
 #   bash tests/all.sh
-# 1. installs what is missing (deploy/deps.sh, plus valgrind and clang);
+# 1. installs what is missing (deploy/deps.sh, plus valgrind, clang and
+#    the clang runtime that matches the installed clang);
 # 2. builds with -Werror: a warning fails the run;
 # 3. make check: Check unit tests, the CLI tests and the end-to-end
 #    suites behind nginx and lighttpd (real spawn-fcgi, real upstream);
@@ -13,7 +14,10 @@
 set -eu -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-"$TOP/deploy/deps.sh" valgrind clang libclang-rt-14-dev prometheus
+"$TOP/deploy/deps.sh" valgrind clang prometheus
+# libFuzzer and the sanitizers' runtime come with libclang-rt-N-dev, N the
+# major version of the clang just installed (14 on Debian 12, 19 on 13).
+"$TOP/deploy/deps.sh" "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 
 step() { printf '\n=== %s\n' "$*"; }
 show_failures() {
