@@ -10,6 +10,9 @@
 # 5. make check-valgrind: the nginx end-to-end suite with every
 #    api-pedidos process under valgrind;
 # 6. make fuzz-smoke: each libFuzzer target for 10 s.
+# A suite that reports SKIP (a tool it needs is missing) fails the run:
+# everything was installed in step 1, so a skip here is a fault, and CI
+# must never pass by skipping.
 # Closes with one line: "all: N passed, M failed" (every check counted).
 set -eu -o pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +30,15 @@ show_failures() {
     done
     return 1
 }
+# no_skips LOG...: no suite skipped, by automake's results (tests/*.trs)
+# and by the line a skipping suite prints (tests/testlib.sh's need_done)
+no_skips() {
+    local s
+    s=$(grep -l '^:test-result: SKIP' tests/*.trs 2>/dev/null; grep -h ': SKIP, ' "$@" 2>/dev/null) || true
+    [ -z "$s" ] && return 0
+    printf 'all: a suite skipped, which this run does not allow:\n%s\n' "$s"
+    return 1
+}
 
 step "build (warnings are errors)"
 autoreconf -fi
@@ -37,9 +49,11 @@ make -j"$(nproc)" CFLAGS="-O2 -g -Werror"
 step "make check"
 make -j"$(nproc)" check CFLAGS="-O2 -g -Werror" || show_failures
 cat tests/*.log > check.out
+no_skips check.out
 
 step "make check-asan"
 make -j"$(nproc)" check-asan || { cat check-asan.out; false; }
+no_skips check-asan.out
 
 step "make check-valgrind"
 make check-valgrind | tee check-valgrind.out

@@ -24,6 +24,13 @@ FX=$TOP/tests/fixtures
 
 . "$TOP/tests/testlib.sh"
 
+need "$FRONT" "$FRONT"
+need spawn-fcgi spawn-fcgi
+need curl curl
+need promtool prometheus
+[ -z "${STACK_VALGRIND:-}" ] || need valgrind valgrind
+need_done "e2e $FRONT"
+
 testlib_workdir e2e
 
 # req METHOD PATH: sets STATUS, BODY, CTYPE, CLEN, ALLOW, RETRY (for
