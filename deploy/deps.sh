@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential autoconf automake pkg-config ca-certificates curl
 libfcgi-dev libcurl4-openssl-dev libcjson-dev check libmicrohttpd-dev
 spawn-fcgi nginx lighttpd openssl
-golang-go golang-github-getkin-kin-openapi-dev python3-jsonschema openapi-specification $*"
+golang-go golang-github-getkin-kin-openapi-dev python3-jsonschema python3-yaml openapi-specification $*"
 
 missing=""
 for p in $PKGS; do
