@@ -1,13 +1,13 @@
 #!/bin/sh
-# Installs, from Debian 12's archive, what building, running and testing
-# api-pedidos needs. Does nothing when all of it is already there.
+# Installs, from the Debian archive (12 "bookworm" or 13 "trixie"), what
+# building, running and testing api-pedidos needs: the same names in both. Does nothing when all of it is already there.
 #   deploy/deps.sh [extra packages...]
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config ca-certificates curl
 libfcgi-dev libcurl4-openssl-dev libcjson-dev check libmicrohttpd-dev
-spawn-fcgi nginx lighttpd
-golang-go golang-github-getkin-kin-openapi-dev python3-jsonschema openapi-specification $*"
+spawn-fcgi nginx lighttpd openssl
+golang-go golang-github-getkin-kin-openapi-dev python3-jsonschema python3-yaml openapi-specification $*"
 
 missing=""
 for p in $PKGS; do

@@ -431,6 +431,12 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
 {
     enum items_status st;
 
+    /* cJSON before 1.7.18 reads one byte past a truncated document such
+     * as `{"a":1,`: let that byte be a NUL of ours (jbuf keeps room). */
+    if (jbuf_cstr(&f->body)) {
+        loop_fail(l, j, REPLY_BAD_GATEWAY, "out of memory");
+        return;
+    }
     if (f->index < 0)
         st = job_take_order(j, f->body.data, f->body.len);
     else

@@ -38,6 +38,15 @@ esac
 
 . "$TOP/tests/testlib.sh"
 
+need "$FRONT" "$FRONT"
+need spawn-fcgi spawn-fcgi
+need curl curl
+need promtool prometheus
+[ -z "${STACK_VALGRIND:-}" ] || need valgrind valgrind
+# the TLS gateway: nginx, certificates made with openssl
+[ "$MODE" = http ] || { need nginx nginx; need openssl openssl; }
+need_done "e2e $FRONT $MODE"
+
 testlib_workdir e2e
 if [ "$SCHEME" = https ]; then
     # for every stack_service below (test_tls_bad_certificates gives the

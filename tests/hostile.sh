@@ -36,6 +36,13 @@ FX=$TOP/tests/fixtures
 
 . "$TOP/tests/testlib.sh"
 
+need nginx nginx
+need lighttpd lighttpd
+need spawn-fcgi spawn-fcgi
+need curl curl
+[ -z "${STACK_VALGRIND:-}" ] || need valgrind valgrind
+need_done hostile
+
 testlib_workdir hostile
 
 ID=3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28        # a fixture order

@@ -33,6 +33,9 @@ ORDER=3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28
 WANT_BYTES=$(wc -c < "$TOP/tests/fixtures/expected/$ORDER.json")
 
 . "$TOP/tests/testlib.sh"
+need nginx nginx
+need curl curl
+need_done multihost
 die() { ko "$@"; echo "multihost: $PASS passed, $FAIL failed"; exit 1; }
 
 W=$(mktemp -d /tmp/api-pedidos-multihost.XXXXXX)

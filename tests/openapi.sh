@@ -4,23 +4,31 @@
 #   - kin-openapi (Debian's golang-github-getkin-kin-openapi-dev), through
 #     tests/openapi-check/main.go: references, path parameters, examples
 #     checked against their schemas, ...;
-#   - the official OpenAPI 3.0 JSON Schema (Debian's openapi-specification)
-#     with python3-jsonschema: structure, unknown or misspelt fields,
-#     response codes;
+#   - the official OpenAPI 3.0 JSON Schema (Debian's openapi-specification,
+#     in YAML: Debian 13 ships no schema.json) with python3-jsonschema and
+#     python3-yaml: structure, unknown or misspelt fields, response codes;
 #   - every route the service answers is in paths, every status code of
 #     src/reply.c is answered somewhere, info.version is AC_INIT's;
 #   - doc/docs.html loads nothing from outside; src/docs-data.c (built)
 #     holds both files byte for byte.
 # The checker is built once into $BUILD/tests/openapi-check/build (a
 # temporary directory without $BUILD) and rebuilt when main.go changes.
-# Closes with "openapi: N passed, M failed"; exits 1 on any failure.
+# Closes with "openapi: N passed, M failed"; exits 1 on any failure, 77
+# (SKIP) at once when a tool above is not installed.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-}
 DOC=$TOP/doc/openapi.json
 HTML=$TOP/doc/docs.html
-OAS_SCHEMA=/usr/share/openapi-specification/schemas/v3.0/schema.json
+OAS_SCHEMA=/usr/share/openapi-specification/schemas/v3.0/schema.yaml
 . "$TOP/tests/testlib.sh"
+need go golang-go
+need /usr/share/gocode/src/github.com/getkin/kin-openapi golang-github-getkin-kin-openapi-dev
+need /usr/bin/python3 python3
+need /usr/lib/python3/dist-packages/jsonschema python3-jsonschema
+need /usr/lib/python3/dist-packages/yaml python3-yaml
+need "$OAS_SCHEMA" openapi-specification
+need_done openapi
 E=$(mktemp -d)
 trap 'rm -rf "$E"' EXIT
 if [ -n "$BUILD" ]; then OUT=$BUILD/tests/openapi-check/build; else OUT=$E/build; fi
@@ -28,9 +36,7 @@ if [ -n "$BUILD" ]; then OUT=$BUILD/tests/openapi-check/build; else OUT=$E/build
 # 1. kin-openapi
 CHECK=$OUT/openapi-check
 if [ ! -x "$CHECK" ] || [ "$TOP/tests/openapi-check/main.go" -nt "$CHECK" ]; then
-    if ! command -v go >/dev/null; then
-        ko "build the kin-openapi checker" "no go: deploy/deps.sh installs golang-go and golang-github-getkin-kin-openapi-dev"
-    elif mkdir -p "$OUT" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$OUT/gocache GOENV=off \
+    if mkdir -p "$OUT" && GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$OUT/gocache GOENV=off \
              GOFLAGS='' GOPROXY=off go build -o "$CHECK.tmp" "$TOP/tests/openapi-check/main.go" 2>"$E/err" \
          && mv -f "$CHECK.tmp" "$CHECK"; then
         ok "build the kin-openapi checker"
@@ -48,8 +54,9 @@ fi
 # not whatever python3 comes first in PATH.
 if /usr/bin/python3 - "$OAS_SCHEMA" "$DOC" >"$E/err" 2>&1 <<'EOF'
 import json, sys
-import jsonschema
-schema, doc = (json.load(open(f, encoding="utf-8")) for f in sys.argv[1:3])
+import jsonschema, yaml
+schema = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
 errors = list(jsonschema.Draft4Validator(schema).iter_errors(doc))
 for e in errors:
     print("/".join(map(str, e.absolute_path)) + ": " + e.message[:300])
@@ -59,7 +66,7 @@ then
     ok "OpenAPI 3.0 JSON Schema: doc/openapi.json is valid"
 else
     ko "OpenAPI 3.0 JSON Schema: doc/openapi.json is valid" \
-       "$(head -n 20 "$E/err")" "(needs python3-jsonschema and openapi-specification: deploy/deps.sh)"
+       "$(head -n 20 "$E/err")" "(needs python3-jsonschema, python3-yaml and openapi-specification: deploy/deps.sh)"
 fi
 
 # 3. in step with the service. $E/list holds "version V", "path P METHODS"

@@ -7,8 +7,16 @@
 #   check NAME GOT WANT     ok when GOT equals WANT
 #   testlib_workdir NAME    a private directory $W (kept with E2E_KEEP=1)
 #                           and a stack in $W/run, stopped at exit
+#   need TOOL PACKAGE       the suite needs TOOL (a command, or a file by
+#                           its absolute path), which Debian's PACKAGE has
+#   need_done NAME          after the needs: if any is missing, one line
+#                           naming them and the packages, and exit 77,
+#                           SKIP for make check (tests/all.sh installs
+#                           everything, and fails if any suite skipped)
 
 PASS=0 FAIL=0
+# nginx and lighttpd live in /usr/sbin, outside a user's PATH on Debian
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac
 ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
 ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
 check() {
@@ -21,4 +29,19 @@ testlib_workdir() {
     stack_init "$W/run"
     trap 'stack_stop; [ -n "${E2E_KEEP:-}" ] || rm -rf "$W"' EXIT
     trap 'exit 1' INT TERM   # so that the EXIT trap stops the stack
+}
+
+TESTLIB_LACKS="" TESTLIB_PKGS=""
+need() {
+    case $1 in
+        /*) [ -e "$1" ] && return 0 ;;
+        *) command -v "$1" >/dev/null 2>&1 && return 0 ;;
+    esac
+    TESTLIB_LACKS="$TESTLIB_LACKS $1"
+    case " $TESTLIB_PKGS " in *" $2 "*) ;; *) TESTLIB_PKGS="$TESTLIB_PKGS $2" ;; esac
+}
+need_done() {
+    [ -z "$TESTLIB_LACKS" ] && return 0
+    echo "$1: SKIP, not installed:$TESTLIB_LACKS (apt-get install$TESTLIB_PKGS, or deploy/deps.sh)"
+    exit 77
 }
