@@ -128,6 +128,7 @@ int conns_reset(struct conns *c)
     CURLM *fresh;
     int i, result = 0;
 
+    c->multiplexed = 0; /* the next connection may not speak HTTP/2 */
     for (i = 0; i < c->count; i++) {
         fresh = conns_new_multi(conns_limit(c, i));
         if (!fresh || poller_attach(c->poller, i, fresh)) {

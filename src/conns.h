@@ -67,7 +67,7 @@ CURLMsg *conns_info_read(struct conns *c);
 /* The upstream answers over HTTP/2: from now on each handle keeps to
  * CONNS_MULTIPLEXED_MAX connections. */
 void conns_multiplexed(struct conns *c);
-/* Replaces every handle by a fresh one, closing every connection. No
+/* Replaces every handle by a fresh one, without the HTTP/2 cap, closing every connection. No
  * transfer may be attached. 0, or -1 when one could not be replaced (it
  * is kept). */
 int conns_reset(struct conns *c);

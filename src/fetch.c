@@ -168,6 +168,8 @@ enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
     curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &f->status);
     curl_easy_getinfo(f->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
     curl_easy_getinfo(f->easy, CURLINFO_LOCAL_PORT, &f->local_port);
+    if (f->local_port < 0)
+        f->local_port = 0; /* libcurl 8: -1 when it never had a connection */
     f->sent = pretransfer > 0;
     if (code != CURLE_OK)
         return FETCH_FAILED;
@@ -219,6 +221,11 @@ enum fetch_health fetch_health(const struct fetch *f)
     default:
         return FETCH_HEALTHY; /* an answer we refused: it did answer */
     }
+}
+
+int fetch_held_back(const struct fetch *f)
+{
+    return f->gated && !f->dialed && f->code == CURLE_COULDNT_CONNECT;
 }
 
 int fetch_died_with_connection(const struct fetch *f)

@@ -71,8 +71,8 @@ struct fetch {
     uint64_t started_ms; /* the caller's: when the call was first started */
     unsigned char waiting; /* the caller's: parked, not on a multi handle */
     unsigned char retried; /* the caller's: started again once already */
-    unsigned char gated;   /* set when the socket opener said "not now"
-                              (errno EAGAIN): the call never left us */
+    unsigned char gated;   /* the socket opener said "not now" (errno
+                              EAGAIN) at least once */
     CURLcode code; /* set by fetch_finish() */
     long status;   /* HTTP status, 0 when none came */
     char error[CURL_ERROR_SIZE]; /* curl's own words for a failure */
@@ -112,6 +112,10 @@ const char *fetch_describe(const struct fetch *f, char *buf, size_t cap);
  * the request went out, an HTTP/2 GOAWAY, an idle close, a reset): a GET
  * may be sent again on another connection. */
 int fetch_died_with_connection(const struct fetch *f);
+/* 1 when the call failed only because the socket opener said "not
+ * now" to every address curl tried: it never left us (the caller parks
+ * it). A call that got a socket for another address ended as any other. */
+int fetch_held_back(const struct fetch *f);
 /* Makes a finished transfer ready to be added again, for timeout_ms. */
 int fetch_again(struct fetch *f, long timeout_ms);
 /* What f, once fetch_finish()ed, says of the upstream's health. Pure:

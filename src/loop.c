@@ -452,8 +452,9 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
         loop_fill(l, j);
 }
 
-/* Until an answer tells whether ALPN chose HTTP/2, one connection per
- * multi handle may be in its set-up: were it HTTP/2, the calls that wait
+/* Until an answer tells whether ALPN chose HTTP/2, at most as many
+ * connections as there are multi handles may be in their set-up (the
+ * gate counts for the whole process): were it HTTP/2, the calls that wait
  * will all fit on it, and libcurl 7.88, even with PIPEWAIT, was seen to
  * open 130 connections for a cold burst of 1000 orders. The first answer
  * (any status) decides: over HTTP/2 each handle keeps to a few
@@ -487,6 +488,7 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
  * went out is not a failure of the upstream, nor of the order. */
 static int loop_try_again(struct loop *l, struct fetch *f, enum fetch_outcome out)
 {
+    CURLcode code = f->code;
     char why[128];
 
     if (out != FETCH_FAILED || f->retried || !fetch_died_with_connection(f))
@@ -496,8 +498,10 @@ static int loop_try_again(struct loop *l, struct fetch *f, enum fetch_outcome ou
     loop_measure(f, out, METRICS_UP_RETRIED);
     /* the same multi handle: curl has closed the dead connection there,
        while another handle may still hold one to the same dead peer */
-    if (loop_restart(l, f, f->slot))
+    if (loop_restart(l, f, f->slot)) {
+        fetch_finish(f, code); /* as it ended: the caller fails the call */
         return 0;
+    }
     log_debug("msg=\"upstream call sent again\" reason=\"%s\"", why);
     return 1;
 }
@@ -513,7 +517,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     j = f->owner;
     out = fetch_finish(f, msg->data.result);
     conns_remove(&l->conns, f->slot, f->easy);
-    if (f->gated) {
+    if (fetch_held_back(f)) {
         loop_park(l, f);
         return;
     }
@@ -548,6 +552,8 @@ static void loop_unwatched(struct loop *l)
     while ((e = poller_next_unwatched(l->poller)) != NULL) {
         f = NULL;
         curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&f);
+        if (!f || !f->owner)
+            continue; /* libcurl 8's own handle, closing a connection */
         for (i = 0; i < n && jobs[i] != f->owner; i++)
             continue;
         if (i == n)
@@ -569,35 +575,50 @@ static void loop_reap(struct loop *l)
     }
 }
 
+/* A waiting call's time ran out: our own queue, not the upstream, so
+ * the breaker is not told. */
+static void loop_wait_expired(struct loop *l, struct fetch *f, uint64_t now)
+{
+    metrics_upstream(METRICS_UP_QUEUED_TIMEOUT, (now - f->started_ms) * 1000);
+    loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "no upstream connection in time");
+}
+
+/* Takes f off the waiting calls and starts it (slot -1: the next multi
+ * handle in turn). The list is in order of parking, and a call held back
+ * twice parks at its end again: its time is checked here too. */
+static void loop_resume_one(struct loop *l, struct fetch *f, int slot, uint64_t now)
+{
+    loop_unpark(l, f);
+    if (loop_call_end(l, f) <= now)
+        loop_wait_expired(l, f, now);
+    else if (loop_restart(l, f, slot))
+        loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "could not start an upstream call");
+}
+
 /* Starts waiting calls again: first on the connections that calls
  * finishing this turn handed on, then as many as the gate has room for
  * (a call that finds an idle connection takes no room, one that finds
- * none is held back again). Calls whose time ran out while waiting fail
- * their job: our own queue, not the upstream, so the breaker is not told. */
+ * none is held back again). */
 static void loop_resume(struct loop *l, uint64_t now)
 {
     struct fetch *f;
-    int slot = 0, room = poller_gate_room(l->poller);
+    int slot = 0, room;
 
     while ((f = l->wait_head) && loop_call_end(l, f) <= now) {
-        metrics_upstream(METRICS_UP_QUEUED_TIMEOUT, (now - f->started_ms) * 1000);
-        loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "no upstream connection in time");
+        loop_unpark(l, f);
+        loop_wait_expired(l, f, now);
     }
+    room = poller_gate_room(l->poller);
     while ((f = l->wait_head) && slot < l->conns.count) {
         if (l->handed_on[slot] == 0) {
             slot++;
             continue;
         }
         l->handed_on[slot]--;
-        loop_unpark(l, f);
-        if (loop_restart(l, f, slot))
-            loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "could not start an upstream call");
+        loop_resume_one(l, f, slot, now);
     }
-    while ((f = l->wait_head) && room-- > 0) {
-        loop_unpark(l, f);
-        if (loop_restart(l, f, -1))
-            loop_fail(l, f->owner, REPLY_BAD_GATEWAY, "could not start an upstream call");
-    }
+    while ((f = l->wait_head) && room-- > 0)
+        loop_resume_one(l, f, -1, now);
     memset(l->handed_on, 0, sizeof(l->handed_on));
 }
 
@@ -690,10 +711,14 @@ static void loop_idle(struct loop *l, uint64_t now)
     }
     if (!l->conns.used || now < l->last_busy + (uint64_t)l->cfg->idle_timeout_ms)
         return;
-    if (conns_reset(&l->conns))
+    if (conns_reset(&l->conns)) {
         log_warn("msg=\"could not close idle upstream connections\"");
-    else
-        log_debug("msg=\"idle: upstream connections closed\"");
+        return;
+    }
+    log_debug("msg=\"idle: upstream connections closed\"");
+    /* the next connection may speak another protocol: learn it again */
+    l->protocol_known = !l->pipewait;
+    poller_gate_max(l->poller, loop_cold_gate(l));
 }
 
 /* Moves submitted jobs into the loop and starts their order calls, and
@@ -741,8 +766,8 @@ static void *loop_main(void *arg)
         loop_unwatched(l);
         loop_reap(l);
         now = clock_ms();
+        loop_expire(l, now); /* its closed connections give the gate room */
         loop_resume(l, now);
-        loop_expire(l, now);
         loop_breaker_tick(l, now);
         loop_expire_writing(l, now);
         loop_watch_due(l, now);

@@ -8,7 +8,8 @@
  * connection, about 25 ms of CPU each, which turned a burst of new
  * connections into a storm of connect timeouts. With a file only, the
  * store is parsed once per multi handle and kept (CURLOPT_CA_CACHE_TIMEOUT,
- * 24 h by default).
+ * 24 h by default; libcurl 7.87 and later, with OpenSSL, as Debian 12 and
+ * 13 ship it).
  *
  * Peer and host-name verification are never turned off; nothing here
  * or elsewhere can. */

@@ -54,6 +54,27 @@ START_TEST(test_health)
 }
 END_TEST
 
+/* A call is parked only when the gate said "not now" to every address
+ * curl tried; one that got a socket for another address ended as any
+ * other call, whatever its result. */
+START_TEST(test_held_back)
+{
+    struct fetch f = {0};
+
+    f.gated = 1;
+    f.code = CURLE_COULDNT_CONNECT;
+    ck_assert_int_eq(fetch_held_back(&f), 1);
+    f.dialed = 1;
+    ck_assert_int_eq(fetch_held_back(&f), 0);
+    f.dialed = 0;
+    f.code = CURLE_OK;
+    ck_assert_int_eq(fetch_held_back(&f), 0);
+    f.code = CURLE_COULDNT_CONNECT;
+    f.gated = 0;
+    ck_assert_int_eq(fetch_held_back(&f), 0);
+}
+END_TEST
+
 /* A transfer that never ran (cancelled in the queue): nothing sent, no
  * connection, no port; and a pooled transfer starts its next call
  * clean. */
@@ -92,6 +113,7 @@ static Suite *fetch_suite(void)
 
     tcase_add_loop_test(tc, test_health, 0, sizeof(cases) / sizeof(cases[0]));
     tcase_add_test(tc, test_never_ran_and_reuse);
+    tcase_add_test(tc, test_held_back);
     suite_add_tcase(s, tc);
     return s;
 }
