@@ -120,6 +120,7 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
     p->count--;
     if (curl_easy_setopt(f->easy, CURLOPT_URL, url) ||
         curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, o->headers) ||
+        curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, o->pipewait) ||
         curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms)) {
         fetch_destroy(f);
         return NULL;

@@ -96,7 +96,7 @@ void fetch_pool_clear(struct fetch_pool *p);
 
 /* A ready-to-add transfer for url, from the pool when it has one; NULL
  * when out of memory. o may differ from call to call on one pool only in
- * headers and timeout_ms. */
+ * headers, timeout_ms and pipewait. */
 struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
                         void *owner, long index);
 /* Records how a finished transfer ended and classifies it. Also for a

@@ -30,7 +30,10 @@ struct loop {
     struct conns conns;                  /* the upstream connections */
     uint64_t last_busy;                  /* when a job was last live */
     struct curl_slist *headers;
-    long pipewait;                       /* 1 for an https upstream */
+    int offer_h2;                        /* https, and --upstream-http2 1 */
+    long pipewait;                       /* offer_h2, until an answer says
+                                            HTTP/1.1: then calls no longer
+                                            wait for a connection to share */
     long http_version;                   /* what ALPN offers */
     int protocol_known;                  /* an answer told HTTP/2 or not */
     struct fetch_pool pool;              /* loop thread only */
@@ -464,7 +467,7 @@ static int loop_cold_gate(const struct loop *l)
 {
     long max = l->cfg->max_connecting;
 
-    return (int)(l->pipewait && max > CONNS_MULTI_MAX ? CONNS_MULTI_MAX : max);
+    return (int)(l->offer_h2 && max > CONNS_MULTI_MAX ? CONNS_MULTI_MAX : max);
 }
 
 static void loop_learn_protocol(struct loop *l, const struct fetch *f)
@@ -476,8 +479,12 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
         return;
     l->protocol_known = 1;
     poller_gate_max(l->poller, (int)l->cfg->max_connecting);
-    if (version != CURL_HTTP_VERSION_2_0)
+    if (version != CURL_HTTP_VERSION_2_0) {
+        /* libcurl 8.14 would keep a call waiting for a connection of its
+           handle to finish instead of opening another one */
+        l->pipewait = 0;
         return;
+    }
     conns_multiplexed(&l->conns);
     log_info("msg=\"upstream speaks HTTP/2: at most %d connections per multi handle\"",
              CONNS_MULTIPLEXED_MAX);
@@ -717,7 +724,8 @@ static void loop_idle(struct loop *l, uint64_t now)
     }
     log_debug("msg=\"idle: upstream connections closed\"");
     /* the next connection may speak another protocol: learn it again */
-    l->protocol_known = !l->pipewait;
+    l->pipewait = l->offer_h2;
+    l->protocol_known = !l->offer_h2;
     poller_gate_max(l->poller, loop_cold_gate(l));
 }
 
@@ -824,9 +832,10 @@ struct loop *loop_start(const struct config *cfg)
     if (!l)
         return NULL;
     l->cfg = cfg;
-    l->pipewait = strncmp(cfg->maestro, "https://", 8) == 0 && cfg->upstream_http2;
+    l->offer_h2 = strncmp(cfg->maestro, "https://", 8) == 0 && cfg->upstream_http2;
+    l->pipewait = l->offer_h2;
     l->http_version = cfg->upstream_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
-    l->protocol_known = !l->pipewait;
+    l->protocol_known = !l->offer_h2;
     fetch_pool_init(&l->pool, LOOP_POOL_MAX);
     loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);
