@@ -459,7 +459,7 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
  * connections as there are multi handles may be in their set-up (the
  * gate counts for the whole process): were it HTTP/2, the calls that wait
  * will all fit on it, and libcurl 7.88, even with PIPEWAIT, was seen to
- * open 130 connections for a cold burst of 1000 orders. The first answer
+ * open 136 connections for a cold burst of 1000 orders. The first answer
  * (any status) decides: over HTTP/2 each handle keeps to a few
  * connections (conns.h), over HTTP/1.1 the gate opens to
  * --max-connecting. */
