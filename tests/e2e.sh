@@ -331,6 +331,13 @@ test_breaker() {
 # open. A window of the last 20 calls opened here.
 test_cold_start() {
     local i n503 n200 other queued opened pids=() slow=900
+    if [ -n "${STACK_VALGRIND:-}" ]; then
+        # the test rests on a 1 s call timeout that valgrind's slowness
+        # alone can pass (seen once in a bare Debian 12 root): it runs in
+        # make check and check-asan
+        echo "note - cold start: not checked under valgrind"
+        return
+    fi
     # over TLS a call also waits for its handshake (at most 8 at once
     # until the protocol is known): leave it that time within the 1 s
     # call timeout, or the slow first answers time out on the wire
