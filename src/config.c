@@ -37,8 +37,10 @@ static const struct config_num config_nums[] = {
      "bytes of upstream bodies and answer parts one process holds at once; past it new orders 503", "BYTES"},
     {"max-packages", "API_PEDIDOS_MAX_PACKAGES", CFG_OFF(max_packages), 10000, 0, 1000000,
      "packages in one order; more 502", "N"},
+    {"max-codes", "API_PEDIDOS_MAX_CODES", CFG_OFF(max_codes), 500, 1, 100000,
+     "product codes in one POST /orders/enriched; more 422", "N"},
     {"fanout", "API_PEDIDOS_FANOUT", CFG_OFF(fanout), 256, 1, 10000,
-     "package calls at once per request; 1 fetches one at a time", "N"},
+     "upstream calls at once per request (packages, catalog codes); 1 makes one at a time", "N"},
     {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", CFG_OFF(max_connections), 4096, 1, 16384,
      "upstream connections per process", "N"},
     {"max-connecting", "API_PEDIDOS_MAX_CONNECTING", CFG_OFF(max_connecting), 64, 1, 16384,
@@ -142,13 +144,23 @@ static int config_set_level(struct config *c, const char *what, const char *s,
     return config_fail(err, errlen, what, s, "want error, warn, info or debug");
 }
 
+/* base[0..n) followed by suffix, malloc'd; NULL when out of memory. */
+static char *config_join(const char *base, size_t n, const char *suffix)
+{
+    char *s = malloc(n + strlen(suffix) + 1);
+
+    if (!s)
+        return NULL;
+    memcpy(s, base, n);
+    strcpy(s + n, suffix);
+    return s;
+}
+
 /* The base URL must be http(s) and is kept without a trailing slash. */
 static int config_set_upstream(struct config *c, const char *what, const char *s,
                                char *err, size_t errlen)
 {
     size_t n = strlen(s);
-    const char *suffix = "/maestro/v1";
-
     const char *host = strstr(s, "://");
 
     if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
@@ -157,11 +169,11 @@ static int config_set_upstream(struct config *c, const char *what, const char *s
     while (n > 0 && s[n - 1] == '/')
         n--;
     free(c->maestro);
-    c->maestro = malloc(n + strlen(suffix) + 1);
-    if (!c->maestro)
+    free(c->catalog);
+    c->maestro = config_join(s, n, "/maestro/v1");
+    c->catalog = config_join(s, n, "/catalogs");
+    if (!c->maestro || !c->catalog)
         return config_fail(err, errlen, what, s, "out of memory");
-    memcpy(c->maestro, s, n);
-    strcpy(c->maestro + n, suffix);
     return 0;
 }
 
@@ -259,7 +271,8 @@ static void config_usage(FILE *f)
 
     fprintf(f,
             "Usage: api-pedidos [OPTION]...\n"
-            "FastCGI service: GET /orders/{id}/items from the Magalu Maestro API.\n"
+            "FastCGI service: GET /orders/{id}/items from the Magalu Maestro API,\n"
+            "POST /orders/enriched from its catalog.\n"
             "Started by spawn-fcgi (the FastCGI socket on fd 0) or with --listen.\n\n"
             "  --listen ADDR          HOST:PORT, :PORT or a unix socket path [API_PEDIDOS_LISTEN]\n"
             "  --log-level LEVEL      error, warn, info or debug; default info [API_PEDIDOS_LOG_LEVEL]\n"
@@ -274,7 +287,8 @@ static void config_usage(FILE *f)
             "  --version              print the version and exit\n\n"
             "Environment:\n"
             "  MAGALU_API_URL  upstream base; default " CONFIG_DEFAULT_UPSTREAM "\n"
-            "                  (the Maestro API is $MAGALU_API_URL/maestro/v1)\n"
+            "                  (the Maestro API is $MAGALU_API_URL/maestro/v1,\n"
+            "                  the catalog $MAGALU_API_URL/catalogs)\n"
             "  APIKEY          Maestro API key, sent as X-Api-Key (required)\n"
             "  TENANT_ID       sent as X-Tenant-Id; default " CONFIG_DEFAULT_TENANT "\n\n"
             "A flag beats its environment variable. A bad value: one line on stderr, exit 2.\n"
@@ -418,6 +432,7 @@ void config_free(struct config *c)
 {
     free(c->listen);
     free(c->maestro);
+    free(c->catalog);
     free(c->api_key);
     free(c->tenant);
     free(c->ca_file);

@@ -17,6 +17,7 @@ enum log_level_value { CONFIG_LOG_ERROR, CONFIG_LOG_WARN, CONFIG_LOG_INFO, CONFI
 struct config {
     char *listen;          /* NULL: the FastCGI socket is fd 0 (spawn-fcgi) */
     char *maestro;         /* $MAGALU_API_URL/maestro/v1, no trailing slash */
+    char *catalog;         /* $MAGALU_API_URL/catalogs, no trailing slash */
     char *api_key;         /* secret: never logged, never answered */
     char *tenant;
     char *ca_file;         /* PEM bundle the upstream is checked against;
@@ -29,7 +30,8 @@ struct config {
     long max_answer;       /* bytes of our answer */
     long max_memory;       /* upstream bytes held at once by the process */
     long max_packages;     /* packages in one order; more: 502 */
-    long fanout;           /* package calls at once per request; 1 = sequential */
+    long max_codes;        /* product codes in one enrichment; more: 422 */
+    long fanout;           /* upstream calls at once per request; 1 = sequential */
     long max_connections;  /* upstream connections per process */
     long max_connecting;   /* of those, in their set-up (TLS handshake) at once */
     long idle_timeout_ms;  /* upstream connections idle longer are closed */

@@ -14,7 +14,6 @@
 #include "fold.h"
 #include "poller.h"
 
-#define LOOP_URL_MAX 2300 /* base (<= 2048) plus two uuids and the path */
 #define LOOP_IDLE_WAIT_MS 1000
 /* Finished transfers kept for reuse: enough for a busy steady state;
    after a burst of thousands of calls the rest is freed. */
@@ -268,7 +267,10 @@ static void loop_finish(struct loop *l, struct job *j, const struct reply *r)
  * Cancel everything at once; nobody is there to answer. */
 static void loop_on_hangup(struct loop *l, struct job *j)
 {
-    log_info("msg=\"client left, order cancelled\" order=%s ms=%llu", j->order_id,
+    char what[160];
+
+    log_info("msg=\"client left, %s cancelled\" %s ms=%llu", j->wf->noun,
+             job_describe(j, what, sizeof(what)),
              (unsigned long long)(clock_ms() - j->started_ms));
     loop_finish(l, j, NULL);
 }
@@ -290,9 +292,11 @@ static void loop_on_peer(void *tag, uint32_t events, void *arg)
 static void loop_fail(struct loop *l, struct job *j, enum reply_kind kind, const char *why)
 {
     struct reply r = reply_canned(kind);
+    char what[160];
 
-    log_warn("msg=\"order failed\" order=%s status=%d reason=\"%s\" ms=%llu", j->order_id,
-             r.status, why, (unsigned long long)(clock_ms() - j->started_ms));
+    log_warn("msg=\"%s failed\" %s status=%d reason=\"%s\" ms=%llu", j->wf->noun,
+             job_describe(j, what, sizeof(what)), r.status, why,
+             (unsigned long long)(clock_ms() - j->started_ms));
     loop_finish(l, j, &r);
 }
 
@@ -300,29 +304,18 @@ static void loop_succeed(struct loop *l, struct job *j)
 {
     struct reply r;
     size_t len;
-    char *body = job_answer(j, &len);
+    char *body = j->wf->answer(j->ctx, &len);
+    char what[160];
 
     if (!body) {
         loop_fail(l, j, REPLY_BAD_GATEWAY, "out of memory");
         return;
     }
-    log_debug("msg=\"order answered\" order=%s packages=%zu ms=%llu", j->order_id, j->pkgs.count,
+    log_debug("msg=\"%s answered\" %s ms=%llu", j->wf->noun, job_describe(j, what, sizeof(what)),
               (unsigned long long)(clock_ms() - j->started_ms));
     r = reply_ok(body, len);
     loop_finish(l, j, &r);
     free(body);
-}
-
-static int loop_url(const struct loop *l, const struct job *j, long index, char *url)
-{
-    int n;
-
-    if (index < 0)
-        n = snprintf(url, LOOP_URL_MAX, "%s/orders/%s", l->cfg->maestro, j->order_id);
-    else
-        n = snprintf(url, LOOP_URL_MAX, "%s/orders/%s/packages/%s/items", l->cfg->maestro,
-                     j->order_id, j->pkgs.ids[index]);
-    return n > 0 && n < LOOP_URL_MAX ? 0 : -1;
 }
 
 /* When call f must be over: its call timeout from its first start (a
@@ -367,11 +360,10 @@ static void loop_deadline_passed(struct loop *l, struct job *j)
     loop_fail(l, j, REPLY_BAD_GATEWAY, "request deadline passed");
 }
 
-/* Starts call `index` of job j (-1: the order). 0, or -1 when it could
- * not start (the caller fails the job). */
-static int loop_add(struct loop *l, struct job *j, long index)
+/* Starts a call of job j to url, the workflow's call `index`. 0, or -1
+ * when it could not start (the caller fails the job). */
+static int loop_add(struct loop *l, struct job *j, const char *url, long index)
 {
-    char url[LOOP_URL_MAX];
     uint64_t now = clock_ms();
     struct fetch_opts o = {.headers = &j->headers,
                            .connect_timeout_ms = l->cfg->connect_timeout_ms,
@@ -388,7 +380,7 @@ static int loop_add(struct loop *l, struct job *j, long index)
                            .socket_data = l->poller};
     struct fetch *f;
 
-    if (now >= j->deadline_ms || loop_url(l, j, index, url))
+    if (now >= j->deadline_ms)
         return -1;
     if (j->deadline_ms - now < (uint64_t)o.timeout_ms)
         o.timeout_ms = (long)(j->deadline_ms - now);
@@ -410,18 +402,28 @@ static int loop_add(struct loop *l, struct job *j, long index)
     return 0;
 }
 
-/* Starts as many package calls as the fan-out allows; 0, or -1 when the
- * job failed and is gone. */
+/* Starts the calls the workflow asks for, as many as the fan-out
+ * allows; 0, or -1 when the job failed and is gone. A job past its
+ * deadline starts nothing more: it fails. */
 static int loop_fill(struct loop *l, struct job *j)
 {
-    long i;
+    char url[WORKFLOW_URL_MAX];
+    long index;
+    int more;
 
-    if (clock_ms() >= j->deadline_ms && j->next_pkg < j->pkgs.count) {
-        loop_deadline_passed(l, j);
-        return -1;
-    }
-    while ((i = job_next_package(j, j->running)) >= 0) {
-        if (loop_add(l, j, i)) {
+    while (j->running < (size_t)l->cfg->fanout) {
+        more = j->wf->next(j->ctx, url, sizeof(url), &index);
+        if (more == 0 && j->running == 0) {
+            loop_succeed(l, j); /* nothing to ask, nothing in flight: all in */
+            return -1;
+        }
+        if (more == 0)
+            return 0;
+        if (clock_ms() >= j->deadline_ms) {
+            loop_deadline_passed(l, j);
+            return -1;
+        }
+        if (more < 0 || loop_add(l, j, url, index)) {
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start an upstream call");
             return -1;
         }
@@ -429,30 +431,33 @@ static int loop_fill(struct loop *l, struct job *j)
     return 0;
 }
 
-/* A call came back 2xx: feed the body to the job and move it on. */
+/* A call was answered (found: 2xx, else 404): the workflow takes it and
+ * says what comes next. */
+static void loop_take(struct loop *l, struct job *j, struct fetch *f, int found)
+{
+    struct workflow_fail fail = {REPLY_BAD_GATEWAY, "upstream answer refused"};
+    enum workflow_step step;
+
+    step = j->wf->take(j->ctx, f->index, found, found ? f->body.data : NULL,
+                       found ? f->body.len : 0, &fail);
+    if (step == WORKFLOW_FAIL)
+        loop_fail(l, j, fail.kind, fail.why);
+    else if (step == WORKFLOW_DONE)
+        loop_succeed(l, j);
+    else
+        loop_fill(l, j);
+}
+
+/* A call came back 2xx: its body goes to the workflow. */
 static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
 {
-    enum items_status st;
-
     /* cJSON before 1.7.18 reads one byte past a truncated document such
      * as `{"a":1,`: let that byte be a NUL of ours (jbuf keeps room). */
     if (jbuf_cstr(&f->body)) {
         loop_fail(l, j, REPLY_BAD_GATEWAY, "out of memory");
         return;
     }
-    if (f->index < 0)
-        st = job_take_order(j, f->body.data, f->body.len);
-    else
-        st = job_take_package(j, (size_t)f->index, f->body.data, f->body.len);
-    if (st != ITEMS_OK) {
-        loop_fail(l, j, REPLY_BAD_GATEWAY, st == ITEMS_TOO_BIG ? "too many packages"
-                                           : "upstream answer of the wrong shape");
-        return;
-    }
-    if (job_complete(j))
-        loop_succeed(l, j);
-    else
-        loop_fill(l, j);
+    loop_take(l, j, f, 1);
 }
 
 /* Until an answer tells whether ALPN chose HTTP/2, at most as many
@@ -539,7 +544,7 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     if (out == FETCH_OK)
         loop_on_body(l, j, f);
     else if (out == FETCH_NOT_FOUND)
-        loop_fail(l, j, REPLY_ORDER_NOT_FOUND, "upstream 404");
+        loop_take(l, j, f, 0);
     else
         loop_fail(l, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
     fetch_free(&l->pool, f);
@@ -703,7 +708,8 @@ static void loop_watch_due(struct loop *l, uint64_t now)
     while ((j = l->watch_next) && j->started_ms + LOOP_WATCH_AFTER_MS <= now) {
         l->watch_next = j->next;
         if (poller_watch(l->poller, j->req->fd, j))
-            log_warn("msg=\"cannot watch a request for its client leaving\" order=%s", j->order_id);
+            log_warn("msg=\"cannot watch a request for its client leaving\" request_id=%s",
+                     j->req->id);
     }
 }
 
@@ -757,8 +763,7 @@ static int loop_admit(struct loop *l)
             continue;
         loop_job_headers(l, j);
         loop_link_job(l, j);
-        if (loop_add(l, j, -1))
-            loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start the order call");
+        loop_fill(l, j);
     }
     return stopping && !l->live_head && !l->writing_head;
 }

@@ -1,14 +1,19 @@
 /* loop: the thread that talks to the upstream for every request.
  *
- * One thread owns the long-lived curl multi handles of the process
- * (conns.h): their connection pools, DNS caches and HTTP/2 streams serve
- * every request of the process. Jobs arrive through loop_submit() from
- * the acceptor; the loop fetches the order, then the packages (at most
- * `fanout` at once per job, at most `max_connections` connections in
- * all), and writes each answer. A job's first failure cancels its other
- * calls at once. Answers are written without waiting: what a socket does
- * not take at once is written as it drains, each answer within its own
- * deadline, so a web server that reads slowly delays only its own. */
+ * An engine of upstream calls that knows nothing of orders: each job
+ * (job.h) carries a workflow (workflow.h) that names its calls and
+ * turns their answers into one answer. One thread owns the long-lived
+ * curl multi handles of the process (conns.h): their connection pools,
+ * DNS caches and HTTP/2 streams serve every request of the process.
+ * Jobs arrive through loop_submit() from the acceptor; the loop starts
+ * the calls each workflow asks for (at most `fanout` at once per job, at
+ * most `max_connections` connections in all), holds every call to its
+ * timeout and every job to its deadline, weighs every call for the
+ * circuit breaker, and writes each answer. A job's first failure
+ * cancels its other calls at once, as does its client leaving. Answers
+ * are written without waiting: what a socket does not take at once is
+ * written as it drains, each answer within its own deadline, so a web
+ * server that reads slowly delays only its own. */
 #ifndef LOOP_H
 #define LOOP_H
 

@@ -51,6 +51,8 @@ void metrics_request(enum route_kind route, int status, uint64_t ms)
 
     if ((unsigned)route >= ROUTE_COUNT)
         return;
+    if (route == ROUTE_BAD_METHOD_POST)
+        route = ROUTE_BAD_METHOD; /* one series: route names are labels */
     for (s = 0; s + 1 < METRICS_NSTATUS && metrics_statuses[s] != status; s++)
         continue;
     atomic_fetch_add_explicit(&metrics_answers[route][s], 1, memory_order_relaxed);
@@ -136,7 +138,7 @@ static int metrics_put_requests(struct jbuf *out)
                             "# TYPE api_pedidos_requests_total counter\n"))
         return -1;
     for (r = 0; r < ROUTE_COUNT; r++)
-        for (s = 0; s < METRICS_NSTATUS; s++)
+        for (s = 0; s < METRICS_NSTATUS && r != ROUTE_BAD_METHOD_POST; s++)
             if (metrics_printf(out, "api_pedidos_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                                route_name((enum route_kind)r), metrics_statuses[s],
                                atomic_load(&metrics_answers[r][s])))
@@ -145,7 +147,7 @@ static int metrics_put_requests(struct jbuf *out)
                             "# TYPE api_pedidos_request_duration_seconds histogram\n"))
         return -1;
     for (r = 0; r < ROUTE_COUNT; r++)
-        if (metrics_put_hist(out, "api_pedidos_request_duration_seconds",
+        if (r != ROUTE_BAD_METHOD_POST && metrics_put_hist(out, "api_pedidos_request_duration_seconds",
                              route_name((enum route_kind)r), &metrics_latency[r]))
             return -1;
     return 0;

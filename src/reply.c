@@ -6,7 +6,8 @@
 static const struct reply reply_table[] = {
     [REPLY_HEALTH] = {200, "{\"status\":\"ok\"}", 0, 0, 0, NULL},
     [REPLY_NOT_FOUND] = {404, "{\"detail\":\"Not Found\"}", 0, 0, 0, NULL},
-    [REPLY_BAD_METHOD] = {405, "{\"detail\":\"Method Not Allowed\"}", 0, 1, 0, NULL},
+    [REPLY_BAD_METHOD] = {405, "{\"detail\":\"Method Not Allowed\"}", 0, "GET", 0, NULL},
+    [REPLY_BAD_METHOD_POST] = {405, "{\"detail\":\"Method Not Allowed\"}", 0, "POST", 0, NULL},
     [REPLY_BAD_UUID] = {422,
                         "{\"detail\":[{\"loc\":[\"path\",\"identificacao_do_pedido\"],"
                         "\"msg\":\"value is not a valid uuid\",\"type\":\"type_error.uuid\"}]}",
@@ -46,6 +47,13 @@ struct reply reply_ok(const char *body, size_t len)
     return r;
 }
 
+struct reply reply_json(int status, const char *body, size_t len)
+{
+    struct reply r = {status, body, len, 0, 0, NULL};
+
+    return r;
+}
+
 struct reply reply_typed(const char *body, size_t len, const char *content_type)
 {
     struct reply r = {200, body, len, 0, 0, content_type};
@@ -55,16 +63,18 @@ struct reply reply_typed(const char *body, size_t len, const char *content_type)
 
 int reply_format_head(const struct reply *r, char *buf, size_t cap)
 {
-    char retry[40] = "";
+    char retry[40] = "", allow[16] = "";
     int n;
 
     if (r->retry_after > 0)
         snprintf(retry, sizeof(retry), "Retry-After: %ld\r\n", r->retry_after);
+    if (r->allow)
+        snprintf(allow, sizeof(allow), "Allow: %s\r\n", r->allow);
     n = snprintf(buf, cap,
                  "Status: %d %s\r\nContent-Type: %s\r\n"
                  "Content-Length: %zu\r\n%s%s\r\n",
                  r->status, reply_reason(r->status),
                  r->content_type ? r->content_type : "application/json", r->len,
-                 r->allow_get ? "Allow: GET\r\n" : "", retry);
+                 allow, retry);
     return n > 0 && (size_t)n < cap ? n : -1;
 }

@@ -11,6 +11,7 @@ enum reply_kind {
     REPLY_HEALTH,          /* 200 {"status":"ok"} */
     REPLY_NOT_FOUND,       /* 404 {"detail":"Not Found"} */
     REPLY_BAD_METHOD,      /* 405 with Allow: GET */
+    REPLY_BAD_METHOD_POST, /* 405 with Allow: POST */
     REPLY_BAD_UUID,        /* 422 pydantic-style detail */
     REPLY_ORDER_NOT_FOUND, /* 404 Pedido não encontrado */
     REPLY_BAD_GATEWAY,     /* 502 */
@@ -21,7 +22,7 @@ struct reply {
     int status;
     const char *body;
     size_t len;
-    int allow_get;         /* send Allow: GET (405) */
+    const char *allow;     /* an Allow header's methods (405), or NULL */
     long retry_after;      /* seconds for Retry-After; 0: no header */
     const char *content_type; /* NULL: application/json */
 };
@@ -32,6 +33,8 @@ struct reply {
 struct reply reply_canned(enum reply_kind kind);
 /* A 200 with the given JSON body (borrowed). */
 struct reply reply_ok(const char *body, size_t len);
+/* Any status with a JSON body (borrowed), e.g. a 422 built per request. */
+struct reply reply_json(int status, const char *body, size_t len);
 /* A 200 with a body (borrowed) of another type. */
 struct reply reply_typed(const char *body, size_t len, const char *content_type);
 /* The CGI-style head (Status, Content-Type, Content-Length, the extra

@@ -4,6 +4,7 @@
 
 #define ROUTE_ORDERS "/orders/"
 #define ROUTE_ITEMS_TAIL "/items"
+#define ROUTE_ENRICHED "/orders/enriched"
 
 /* Percent-decodes the path part of a raw REQUEST_URI (up to `?` or `#`).
  * Malformed escapes stay as they are, as Starlette leaves them. */
@@ -113,6 +114,11 @@ void route_match(const char *method, const char *path, struct route *out)
     out->order_id[0] = '\0';
     if (!path)
         return;
+    if (strcmp(path, ROUTE_ENRICHED) == 0) {
+        /* POST only: HEAD is answered like GET, which is not allowed */
+        out->kind = method && strcmp(method, "POST") == 0 ? ROUTE_ENRICH : ROUTE_BAD_METHOD_POST;
+        return;
+    }
     if (route_fixed(path, &out->kind)) {
         if (!route_method_ok(method))
             out->kind = ROUTE_BAD_METHOD;
@@ -134,6 +140,8 @@ const char *route_name(enum route_kind kind)
     case ROUTE_HEALTH: return "healthcheck";
     case ROUTE_ITEMS: return "items";
     case ROUTE_BAD_METHOD: return "method_not_allowed";
+    case ROUTE_BAD_METHOD_POST: return "method_not_allowed";
+    case ROUTE_ENRICH: return "enriched";
     case ROUTE_BAD_UUID: return "invalid_uuid";
     case ROUTE_METRICS: return "metrics";
     case ROUTE_OPENAPI: return "openapi";

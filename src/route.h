@@ -20,6 +20,8 @@ enum route_kind {
     ROUTE_METRICS,       /* GET /metrics (404 unless enabled) */
     ROUTE_OPENAPI,       /* GET /openapi.json */
     ROUTE_DOCS,          /* GET /docs */
+    ROUTE_ENRICH,        /* POST /orders/enriched */
+    ROUTE_BAD_METHOD_POST, /* /orders/enriched, not POST: 405, Allow: POST */
     ROUTE_COUNT
 };
 

@@ -17,6 +17,7 @@
 #include "jbuf.h"
 #include "log.h"
 #include "metrics.h"
+#include "orders.h"
 #include "request.h"
 #include "route.h"
 
@@ -70,6 +71,7 @@ static enum reply_kind server_quick_kind(enum route_kind k)
     switch (k) {
     case ROUTE_HEALTH: return REPLY_HEALTH;
     case ROUTE_BAD_METHOD: return REPLY_BAD_METHOD;
+    case ROUTE_BAD_METHOD_POST: return REPLY_BAD_METHOD_POST;
     case ROUTE_BAD_UUID: return REPLY_BAD_UUID;
     default: return REPLY_NOT_FOUND;
     }
@@ -95,7 +97,8 @@ static void server_refuse_memory(const struct config *c)
 static void server_start_job(const struct server *s, struct request *req)
 {
     const struct config *c = s->cfg;
-    struct job_limits lim = {(size_t)c->max_packages, (size_t)c->max_answer, (size_t)c->fanout};
+    struct orders_limits lim = {(size_t)c->max_packages, (size_t)c->max_answer};
+    struct orders *o;
     struct job *j;
 
     if (request_in_flight() > c->max_in_flight) {
@@ -108,7 +111,8 @@ static void server_start_job(const struct server *s, struct request *req)
         server_answer(s, req, REPLY_UNAVAILABLE);
         return;
     }
-    j = job_new(req, req->route.order_id, &lim, req->started_ms, c->request_timeout_ms);
+    o = orders_new(c->maestro, req->route.order_id, &lim);
+    j = o ? job_new(req, &orders_workflow, o, req->started_ms, c->request_timeout_ms) : NULL;
     if (!j) {
         server_answer(s, req, REPLY_BAD_GATEWAY);
         return;

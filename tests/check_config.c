@@ -148,6 +148,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(LOAD0(), CONFIG_OK);
     ck_assert_ptr_null(cfg.listen);
     ck_assert_str_eq(cfg.maestro, "https://alpha.api.magalu.com/maestro/v1");
+    ck_assert_str_eq(cfg.catalog, "https://alpha.api.magalu.com/catalogs");
     ck_assert_str_eq(cfg.api_key, KEY);
     ck_assert_str_eq(cfg.tenant, "21fea73c-e244-497a-8540-be0d3c583596");
     ck_assert_int_eq(cfg.log_level, CONFIG_LOG_INFO);
@@ -339,8 +340,14 @@ START_TEST(test_upstream_url)
         assert_error(LOAD0(), "MAGALU_API_URL");
         return;
     }
+    char catalog[128];
+
     ck_assert_int_eq(LOAD0(), CONFIG_OK);
     ck_assert_str_eq(cfg.maestro, c->want);
+    /* the catalog is on the same base */
+    snprintf(catalog, sizeof(catalog), "%.*s/catalogs", (int)(strlen(c->want) - strlen("/maestro/v1")),
+             c->want);
+    ck_assert_str_eq(cfg.catalog, catalog);
 }
 END_TEST
 

@@ -33,6 +33,8 @@ static const struct canned_case canned[] = {
      "Status: 404 Not Found\r\n" CT "Content-Length: 22\r\n\r\n"},
     {REPLY_BAD_METHOD, 405, B_BAD_METHOD, 31,
      "Status: 405 Method Not Allowed\r\n" CT "Content-Length: 31\r\nAllow: GET\r\n\r\n"},
+    {REPLY_BAD_METHOD_POST, 405, B_BAD_METHOD, 31,
+     "Status: 405 Method Not Allowed\r\n" CT "Content-Length: 31\r\nAllow: POST\r\n\r\n"},
     {REPLY_BAD_UUID, 422, B_BAD_UUID, 114,
      "Status: 422 Unprocessable Entity\r\n" CT "Content-Length: 114\r\n\r\n"},
     {REPLY_ORDER_NOT_FOUND, 404, B_ORDER_NOT_FOUND, 36,
@@ -110,7 +112,7 @@ START_TEST(test_head_fits_max)
 
     r = reply_canned(REPLY_UNAVAILABLE); /* the longest head */
     r.len = (size_t)-1;                  /* with the longest Content-Length */
-    r.allow_get = 1;
+    r.allow = "POST"; /* the longest */
     r.retry_after = 0x7fffffffffffffffL;
     ck_assert_int_gt(reply_format_head(&r, buf, sizeof(buf)), 0);
 }
