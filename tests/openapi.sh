@@ -80,7 +80,7 @@ has_path() { # has_path PATH METHOD...: PATH is in paths with each METHOD
     done
 }
 for route in "/healthcheck GET HEAD" "/orders/{order_id}/items GET HEAD" "/metrics GET" \
-             "/openapi.json GET" "/docs GET"; do
+             "/openapi.json GET" "/docs GET" "/orders/enriched POST"; do
     # shellcheck disable=SC2086
     set -- $route
     has_path "$@" && ok "paths has $1 (${*:2})" || ko "paths has $1 (${*:2})" "$(grep '^path' "$E/list" | tr '\n' ';')"
