@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "docs.h"
+#include "enrich.h"
 #include "intake.h"
 #include "jbuf.h"
 #include "log.h"
@@ -24,6 +25,9 @@
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
 #define SERVER_ACCEPT_BATCH 64       /* accepts before looking at the rest */
 #define SERVER_EVENTS 64
+/* A 422's detail: one entry per bad code, at most --max-codes of them
+   (each under 200 bytes); past it the request gets a 503 */
+#define SERVER_DETAIL_MAX (16 * 1024 * 1024)
 
 /* An accepted connection whose request has not fully arrived. */
 struct server_conn {
@@ -94,30 +98,82 @@ static void server_refuse_memory(const struct config *c)
     refused = 0;
 }
 
-static void server_start_job(const struct server *s, struct request *req)
+/* Room for one more request that calls the upstream: 1, or 0 when it
+ * was answered 503 (over --max-in-flight, or --max-memory has less
+ * room than one upstream body). */
+static int server_admit(const struct server *s, struct request *req)
 {
     const struct config *c = s->cfg;
-    struct orders_limits lim = {(size_t)c->max_packages, (size_t)c->max_answer};
-    struct orders *o;
-    struct job *j;
 
     if (request_in_flight() > c->max_in_flight) {
         server_answer(s, req, REPLY_UNAVAILABLE);
-        return;
+        return 0;
     }
-    /* --max-memory: a new order needs room for at least one upstream body */
     if (jbuf_room() < (size_t)c->max_body) {
         server_refuse_memory(c);
         server_answer(s, req, REPLY_UNAVAILABLE);
-        return;
+        return 0;
     }
-    o = orders_new(c->maestro, req->route.order_id, &lim);
-    j = o ? job_new(req, &orders_workflow, o, req->started_ms, c->request_timeout_ms) : NULL;
+    return 1;
+}
+
+/* Hands req to the loop with its workflow; ctx NULL (out of memory)
+ * or a job that cannot be made: 502. */
+static void server_submit(const struct server *s, struct request *req,
+                          const struct workflow *wf, void *ctx)
+{
+    struct job *j = ctx ? job_new(req, wf, ctx, req->started_ms, s->cfg->request_timeout_ms) : NULL;
+
     if (!j) {
         server_answer(s, req, REPLY_BAD_GATEWAY);
         return;
     }
     loop_submit(s->loop, j);
+}
+
+static void server_start_items(const struct server *s, struct request *req)
+{
+    const struct config *c = s->cfg;
+    struct orders_limits lim = {(size_t)c->max_packages, (size_t)c->max_answer};
+
+    if (server_admit(s, req))
+        server_submit(s, req, &orders_workflow, orders_new(c->maestro, req->route.order_id, &lim));
+}
+
+#define SERVER_EMPTY_ENRICHED "{\"items\":{},\"missing\":[]}"
+
+/* The body is checked here, on the spot (a bad one is a 422 at once,
+ * whatever the load); no code at all needs no call. */
+static void server_start_enrich(const struct server *s, struct request *req)
+{
+    const struct config *c = s->cfg;
+    struct codes codes;
+    struct jbuf detail;
+    struct enrich *e;
+    struct reply r;
+
+    jbuf_init(&detail, SERVER_DETAIL_MAX);
+    if (codes_parse(req->body, req->body_len, (size_t)c->max_codes, &codes, &detail) != 0) {
+        r = detail.len ? reply_json(422, detail.data, detail.len) : reply_canned(REPLY_UNAVAILABLE);
+        server_finish(s, req, &r);
+        jbuf_free(&detail);
+        return;
+    }
+    jbuf_free(&detail);
+    if (codes.count == 0) {
+        r = reply_ok(SERVER_EMPTY_ENRICHED, sizeof(SERVER_EMPTY_ENRICHED) - 1);
+        codes_free(&codes);
+        server_finish(s, req, &r);
+        return;
+    }
+    if (!server_admit(s, req)) {
+        codes_free(&codes);
+        return;
+    }
+    e = enrich_new(c->catalog, &codes, (size_t)c->max_answer);
+    if (!e)
+        codes_free(&codes);
+    server_submit(s, req, &enrich_workflow, e);
 }
 
 #define SERVER_METRICS_MAX (1024 * 1024)
@@ -154,7 +210,10 @@ static void server_dispatch(const struct server *s, struct request *req)
 {
     switch (req->route.kind) {
     case ROUTE_ITEMS:
-        server_start_job(s, req);
+        server_start_items(s, req);
+        break;
+    case ROUTE_ENRICH:
+        server_start_enrich(s, req);
         break;
     case ROUTE_METRICS:
         server_metrics(s, req);
