@@ -37,6 +37,7 @@ esac
 
 
 . "$TOP/tests/testlib.sh"
+. "$TOP/tests/e2e-enrich.sh"
 
 need "$FRONT" "$FRONT"
 need spawn-fcgi spawn-fcgi
@@ -55,7 +56,7 @@ if [ -n "${STACK_VALGRIND:-}" ] && [ "$SCHEME" = https ]; then
     # on short timeouts (those run under ASan with the rest of the suite).
     SVC_FLAGS=(--connect-timeout 10000 --call-timeout 15000 --request-timeout 20000 --metrics 1)
     E2E_ONLY=${E2E_ONLY:-"test_simple_routes test_uuid_forms test_fixture_orders test_not_found
-        test_big_order test_request_log test_metrics test_tls_bad_certificates
+        test_big_order test_enrich_answers test_enrich_sizes test_request_log test_metrics test_tls_bad_certificates
         test_tls_few_connections test_key_never_logged"}
 fi
 if [ "$SCHEME" = https ]; then
@@ -704,6 +705,7 @@ test_not_found
 test_faults
 test_redirect_not_followed
 test_big_order
+test_enrich
 test_client_leaves
 test_limits
 test_breaker
