@@ -54,7 +54,8 @@ enum items_status items_render(const char *body, size_t len, struct jbuf *out);
 
 /* 1 when body[0..len) is UTF-8 with no control byte but JSON white
  * space outside strings, none at all inside them, no \u0000 escape, and
- * every number outside strings written as JSON writes numbers. */
+ * every number outside strings written as JSON writes numbers. The same
+ * as jsonx_text_ok() (jsonx.h), where the readers share it. */
 int items_text_ok(const char *body, size_t len);
 
 #endif
