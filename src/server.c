@@ -151,10 +151,14 @@ static void server_start_enrich(const struct server *s, struct request *req)
     struct jbuf detail;
     struct enrich *e;
     struct reply r;
+    int st;
 
     jbuf_init(&detail, SERVER_DETAIL_MAX);
-    if (codes_parse(req->body, req->body_len, (size_t)c->max_codes, &codes, &detail) != 0) {
-        r = detail.len ? reply_json(422, detail.data, detail.len) : reply_canned(REPLY_UNAVAILABLE);
+    st = codes_parse(req->body, req->body_len, (size_t)c->max_codes, &codes, &detail);
+    if (st != CODES_OK) {
+        /* out of memory: try again later, as for --max-memory */
+        r = st == CODES_INVALID ? reply_json(422, detail.data, detail.len)
+                                : reply_canned(REPLY_UNAVAILABLE);
         server_finish(s, req, &r);
         jbuf_free(&detail);
         return;
