@@ -868,7 +868,8 @@ static void load_items(const char *root)
     closedir(d);
 }
 
-/* 1..CODE_MAX ASCII letters and digits, then end (or ".json" with json). */
+/* The length of the run of ASCII letters and digits s starts with, or 0 if
+ * that run is longer than CODE_MAX. */
 static size_t code_len(const char *s)
 {
     size_t n = 0;
@@ -1295,19 +1296,21 @@ static void route(const char *path, struct plan *p)
 /* "syn<N>", N decimal 0..MAX_SYNTH_CODE without leading zeros. */
 static bool parse_syn_code(const char *code, unsigned long *n)
 {
+    if (strncmp(code, SYN_CODE_PREFIX, sizeof SYN_CODE_PREFIX - 1) != 0)
+        return false;
     const char *d = code + sizeof SYN_CODE_PREFIX - 1;
     size_t len = strlen(d);
-    return strncmp(code, SYN_CODE_PREFIX, sizeof SYN_CODE_PREFIX - 1) == 0
-        && len >= 1 && len <= SYN_CODE_DIGITS && (d[0] != '0' || len == 1)
+    return len >= 1 && len <= SYN_CODE_DIGITS && (d[0] != '0' || len == 1)
         && parse_digits(d, len, n) && *n <= MAX_SYNTH_CODE;
 }
 
 /* "fault<CC>" with CC one of the catalog faults. */
 static bool parse_fault_code(const char *code, unsigned long *cc)
 {
+    if (strncmp(code, FAULT_CODE_PREFIX, sizeof FAULT_CODE_PREFIX - 1) != 0)
+        return false;
     const char *d = code + sizeof FAULT_CODE_PREFIX - 1;
-    return strncmp(code, FAULT_CODE_PREFIX, sizeof FAULT_CODE_PREFIX - 1) == 0
-        && strlen(d) == 2 && parse_digits(d, 2, cc) && *cc < FAULT_CODES
+    return strlen(d) == 2 && parse_digits(d, 2, cc) && *cc < FAULT_CODES
         && k_cat_fault[*cc];
 }
 
