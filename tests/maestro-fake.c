@@ -3,17 +3,22 @@
  * and benchmark.  One file, libmicrohttpd, no JSON parsing at run time.
  *
  * Routes (GET only; auth checked when --api-key / --tenant are given, else
- * 403 {"detail":"Forbidden"}; anything else under /maestro: 404 not-found):
+ * 403 {"detail":"Forbidden"}; anything else under /maestro or /catalogs,
+ * other methods included: 404 not-found):
  *   /maestro/v1/orders/{order}                       FIXTURES/orders/{order}.json
  *   /maestro/v1/orders/{order}/packages/{pkg}/items  FIXTURES/items/{order}/{pkg}.json
+ *   /catalogs/{code}                                 FIXTURES/catalogs/{code}.json
  *   /_stats  {"requests","in_flight","max_in_flight","connections","aborted",
- *             "last_request_id"} (the X-Request-Id of the last /maestro call)
+ *             "last_request_id"} (the X-Request-Id of the last upstream call)
  *   /_reset  zeroes the counters (max_in_flight := in_flight), {"ok":true}
  * {order} only matches lower-case 8-4-4-4-12 UUIDs; {pkg} matches an
  * 8-4-4-4-12 UUID exactly as its file is named, case and all (a
  * case-sensitive upstream: a package is asked for as the order wrote it).
- * Fixture files are read once at start; request input never reaches a
- * file name.
+ * {code} is 1..64 ASCII letters and digits, matched case-sensitively; an
+ * unknown or malformed code: 404 with a not-found body like Maestro's.
+ * /maestro and /catalogs calls ("upstream calls") are counted, delayed and
+ * faulted alike; the catalogs/ directory may be absent.  Fixture files are
+ * read once at start; request input never reaches a file name.
  *
  * Synthetic orders (no files):
  *   00000000-0000-4000-8000-NNNNNNNNNNNN   N (decimal, 0..100000) packages
@@ -21,12 +26,19 @@
  *     P are one item: code "P<P>", description "Produto <P>", image_url
  *     "https://img.example/{w}x{h}/<P>.jpg", reference "ref-<P>",
  *     quantity P+1 (plus ignored noise fields).
+ * Synthetic catalog entries (no files):
+ *   syn<N>  N decimal 0..99999 without leading zeros ("syn0", "syn42"; not
+ *     "syn042": 404) answers {"code":"syn<N>","brand":"Marca <N>",
+ *     "description":"Produto <N>","gtin":"789<N as 9 digits><check>"}, the
+ *     gtin a valid EAN-13 (syn42: "7890000000420").
  *
  * Fault scheme (CC = two decimal digits, 01..19):
  *   00000f01-0000-4000-8000-0000000000CC  the ORDER call fails with fault CC.
  *   00000f02-0000-4000-8000-0000000000CC  the order answers 3 synthetic
  *     packages (P = 0,1,2); the items call of package 1 fails with fault CC,
  *     packages 0 and 2 answer normally after an extra 2000 ms.
+ *   fault<CC>  the CATALOG call of that code fails with fault CC (only the
+ *     CC with a catalog entry below; any other: 404 as an unknown code).
  *   CC  order scope                           items scope
  *   01  404 not-found body                    same
  *   02  500 JSON error body                   same
@@ -47,16 +59,29 @@
  *   17  302 Location: /maestro/v1/orders/00000000-0000-4000-8000-000000000001
  *   18  package uuid is a number              quantity "abc"
  *   19  200 [1,1,1,...] with 1000000 integers same
+ *   CC  catalog scope (code fault<CC>; numbered after the row above)
+ *   01  404, the body of an unknown code
+ *   02  500 JSON error body (as above)
+ *   03  200 text/html "<html>oops</html>"
+ *   04  200 entry without "gtin"
+ *   05  the normal entry after 30000 ms
+ *   06  Content-Length 1000, 100 bytes of an entry sent, connection aborted
+ *   07  200 a well-formed entry of another code: the whole syn7 entry
+ *   09  503 JSON error body
+ *   11  200 wrong types: "description" 12345, "gtin" {"ean":"..."}
+ *   14  200 "description" with bytes C3 28 (invalid UTF-8)
+ *   16  200 truncated JSON (correct Content-Length of what is sent)
  *
  * Unknown CC, or a package other than P < N (synthetic) / P < 3 (fault
  * orders): 404.  Faults 05/06 and synthetic bodies are built per request;
- * every other answer is prepared once at start and shared.
+ * every other answer is prepared once at start and shared.  The synthetic
+ * and fault codes are looked at before the catalog fixtures.
  *
- * Random faults: each /maestro request, after the auth check, independently
+ * Random faults: each upstream call, after the auth check, independently
  * answers 500 or resets mid-body (half each) with probability --fail-rate %,
  * and waits --slow-ms more with probability --slow-rate %.  --delay-ms L
- * delays every /maestro answer (403 and 404 included).  --slow-first N
- * makes the first N /maestro answers since start wait --slow-first-ms
+ * delays every upstream answer (403 and 404 included).  --slow-first N
+ * makes the first N upstream answers since start wait --slow-first-ms
  * more (a cold upstream: its first connections are slow).  Delays add up.
  *
  * Delays never block a thread: once the request is complete the connection
@@ -116,6 +141,9 @@
 #define RESET_SENT 100u
 #define RESET_DECLARED 1000u
 #define STOP_WAIT_MS 5000u
+#define CODE_MAX 64u
+#define MAX_SYNTH_CODE 99999ul
+#define SYN_CODE_DIGITS 5u
 
 #define CT_JSON "application/json"
 #define SYN_ORDER_PREFIX "00000000-0000-4000-8000-"
@@ -123,6 +151,10 @@
 #define F01_PREFIX "00000f01-0000-4000-8000-0000000000"
 #define F02_PREFIX "00000f02-0000-4000-8000-0000000000"
 #define F01(cc) F01_PREFIX cc
+#define CATALOGS "/catalogs"
+#define SYN_CODE_PREFIX "syn"
+#define FAULT_CODE_PREFIX "fault"
+#define CAT_KEY_PREFIX "catalogs/" /* fixture key of a catalog entry */
 #define STAMP "2024-03-01T12:00:00.000Z"
 
 /* ------------------------------------------------------------------ */
@@ -144,8 +176,9 @@ static void usage(FILE *out)
           " [--threads N] [--help]\n"
           "  --port P         TCP port (0: any free port)\n"
           "  --bind ADDR      IPv4/IPv6 address (default 127.0.0.1)\n"
-          "  --fixtures DIR   DIR/orders/<order>.json, DIR/items/<order>/<pkg>.json\n"
-          "  --delay-ms L     delay every /maestro answer by L ms\n"
+          "  --fixtures DIR   DIR/orders/<order>.json, DIR/items/<order>/<pkg>.json,\n"
+          "                   DIR/catalogs/<code>.json\n"
+          "  --delay-ms L     delay every /maestro and /catalogs answer by L ms\n"
           "  --api-key K      require X-Api-Key: K (else 403)\n"
           "  --tenant T       require X-Tenant-Id: T (else 403)\n"
           "  --fail-rate PCT  PCT% of answers: 500 or reset mid-body\n"
@@ -154,7 +187,7 @@ static void usage(FILE *out)
           "  --slow-first N   the first N answers since start wait --slow-first-ms more\n"
           "  --slow-first-ms MS  their extra delay (default 0)\n"
           "  --threads N      MHD thread pool size (default 1)\n"
-          "Fault orders: see the header of tests/maestro-fake.c.\n", out);
+          "Fault orders and codes: see the header of tests/maestro-fake.c.\n", out);
 }
 
 static _Noreturn void bad_arg(const char *what, const char *value)
@@ -331,9 +364,9 @@ struct canned {
     unsigned status;
 };
 
-enum scope { SC_ORDER, SC_ITEMS, SC_COUNT };
+enum scope { SC_ORDER, SC_ITEMS, SC_CATALOG, SC_COUNT };
 
-static struct canned k_forbidden, k_nf_order, k_nf_items, k_nf_local,
+static struct canned k_forbidden, k_nf_order, k_nf_items, k_nf_catalog, k_nf_local,
     k_err500, k_ok;
 static struct canned k_faults[SC_COUNT][FAULT_CODES];
 
@@ -547,6 +580,26 @@ static const unsigned char k_gzip[] = {
 #define ITEM_HEAD "[{\"product\":{\"code\":\"P1\",\"image_url\":" \
     "\"https://img.example/{w}x{h}/1.jpg\",\"reference\":\"ref-1\",\"description\":"
 
+static const char k_body_nf_catalog[] =
+    "[{\"error_code\":\"RESOURCE_NOT_FOUND\",\"message\":\"The specified resource "
+    "does not found\",\"details\":[{\"issue\":\"INVALID_RESOURCE_ID\",\"description\":"
+    "\"Specified resource ID does not exist\",\"location\":\"path\",\"field\":\"code\"}],"
+    "\"links\":[{\"href\":\"https://alpha.dev.magalu.com/guides/error-messages"
+    "#no_records_found\"}]}]";
+static const char k_body_503[] =
+    "[{\"error_code\":\"SERVICE_UNAVAILABLE\",\"message\":\"Service temporarily "
+    "unavailable\"}]";
+/* At least RESET_SENT bytes: the reset fault sends that much of it. */
+static const char k_cat_reset_prefix[] =
+    "{\"code\":\"fault06\",\"brand\":\"Marca Falha\",\"description\":\"Produto "
+    "cortado no meio do corpo da resposta\",\"gtin\":\"7800000000061\"}";
+_Static_assert(sizeof k_reset_prefix > RESET_SENT && sizeof k_cat_reset_prefix > RESET_SENT,
+               "reset prefixes shorter than what is sent");
+#define CAT_FAULT(cc) "{\"code\":\"" FAULT_CODE_PREFIX cc "\",\"brand\":\"Marca Falha\","
+/* fault07 answers the whole entry of another code (syn7, as generated). */
+#define CAT_OTHER "{\"code\":\"syn7\",\"brand\":\"Marca 7\",\"description\":" \
+    "\"Produto 7\",\"gtin\":\"7890000000079\"}"
+
 /* 200 bodies of the wrong shape or content, by scope and fault code. */
 static const char *const k_shape[SC_COUNT][FAULT_CODES] = {
     [SC_ORDER] = {
@@ -573,23 +626,41 @@ static const char *const k_shape[SC_COUNT][FAULT_CODES] = {
         [16] = ITEM_HEAD "\"Produto 1\"},\"quan",
         [18] = ITEM_HEAD "\"Produto 1\"},\"quantity\":\"abc\"}]",
     },
+    [SC_CATALOG] = {
+        [4] = CAT_FAULT("04") "\"description\":\"Produto sem gtin\"}",
+        [7] = CAT_OTHER,
+        [11] = CAT_FAULT("11") "\"description\":12345,\"gtin\":{\"ean\":\"7800000000115\"}}",
+        [14] = CAT_FAULT("14") "\"description\":\"Produto " "\xc3\x28" " inv\xc3\xa1lido\","
+               "\"gtin\":\"7800000000146\"}",
+        [16] = CAT_FAULT("16") "\"description\":\"Produto trunc",
+    },
 };
 
+/* The catalog faults, and the entry fault05 answers late. */
+static const bool k_cat_fault[FAULT_CODES] = {
+    [1] = true, [2] = true, [3] = true, [4] = true, [5] = true, [6] = true,
+    [7] = true, [9] = true, [11] = true, [14] = true, [16] = true,
+};
+static const char k_cat_slow[] =
+    CAT_FAULT("05") "\"description\":\"Produto lento\",\"gtin\":\"7800000000054\"}";
+
+/* cls: the prefix (static, longer than RESET_SENT) of the body sent. */
 static ssize_t reset_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    (void)cls;
     if (pos != 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     size_t n = RESET_SENT < max ? RESET_SENT : max;
-    memcpy(buf, k_reset_prefix, n);
+    memcpy(buf, cls, n);
     return (ssize_t)n;
 }
 
 /* Not shared: MHD caches a callback response's end once it has seen it. */
-static struct MHD_Response *make_reset(void)
+static struct MHD_Response *make_reset(enum scope sc)
 {
-    return with_type(MHD_create_response_from_callback(RESET_DECLARED, 1024,
-                                                       reset_reader, NULL, NULL), CT_JSON);
+    const char *prefix = sc == SC_CATALOG ? k_cat_reset_prefix : k_reset_prefix;
+    return with_type(MHD_create_response_from_callback(RESET_DECLARED, 1024, reset_reader,
+                                                       (void *)(uintptr_t)prefix, NULL),
+                     CT_JSON);
 }
 
 static struct MHD_Response *make_redirect(void)
@@ -614,8 +685,26 @@ static struct MHD_Response *make_gzip(void)
     return r;
 }
 
+/* Only the faults of k_cat_fault; 05 and 06 are made per request. */
+static bool build_catalog_fault(unsigned code, struct canned *k)
+{
+    if (!k_cat_fault[code])
+        return true;
+    if (k_shape[SC_CATALOG][code] != NULL)
+        return can(k, json_static(k_shape[SC_CATALOG][code]), MHD_HTTP_OK);
+    switch (code) {
+    case 1: return can(k, json_static(k_body_nf_catalog), MHD_HTTP_NOT_FOUND);
+    case 2: return can(k, json_static(k_body_500), MHD_HTTP_INTERNAL_SERVER_ERROR);
+    case 3: return can(k, body_static("<html>oops</html>", 17, "text/html"), MHD_HTTP_OK);
+    case 9: return can(k, json_static(k_body_503), MHD_HTTP_SERVICE_UNAVAILABLE);
+    default: return true;
+    }
+}
+
 static bool build_fault(enum scope sc, unsigned code, struct canned *k)
 {
+    if (sc == SC_CATALOG)
+        return build_catalog_fault(code, k);
     if (k_shape[sc][code] != NULL)
         return can(k, json_static(k_shape[sc][code]), MHD_HTTP_OK);
     switch (code) {
@@ -639,6 +728,7 @@ static bool build_canned(void)
     bool ok = can(&k_forbidden, json_static("{\"detail\":\"Forbidden\"}"), MHD_HTTP_FORBIDDEN)
         && can(&k_nf_order, json_static(k_body_nf_order), MHD_HTTP_NOT_FOUND)
         && can(&k_nf_items, json_static(k_body_nf_items), MHD_HTTP_NOT_FOUND)
+        && can(&k_nf_catalog, json_static(k_body_nf_catalog), MHD_HTTP_NOT_FOUND)
         && can(&k_nf_local, json_static("{\"detail\":\"Not Found\"}"), MHD_HTTP_NOT_FOUND)
         && can(&k_err500, json_static(k_body_500), MHD_HTTP_INTERNAL_SERVER_ERROR)
         && can(&k_ok, json_static("{\"ok\":true}"), MHD_HTTP_OK);
@@ -650,8 +740,8 @@ static bool build_canned(void)
 
 static void free_canned(void)
 {
-    struct canned *all[] = { &k_forbidden, &k_nf_order, &k_nf_items, &k_nf_local,
-                             &k_err500, &k_ok };
+    struct canned *all[] = { &k_forbidden, &k_nf_order, &k_nf_items, &k_nf_catalog,
+                             &k_nf_local, &k_err500, &k_ok };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         uncan(all[i]);
     for (int sc = 0; sc < SC_COUNT; sc++)
@@ -663,7 +753,7 @@ static void free_canned(void)
 /* fixtures: read once, kept as ready responses, sorted by key         */
 
 struct fixture {
-    char key[KEY_LEN + 1]; /* "<order>" or "<order>/<pkg>" */
+    char key[KEY_LEN + 1]; /* "<order>", "<order>/<pkg>" or "catalogs/<code>" */
     struct MHD_Response *resp;
 };
 
@@ -778,6 +868,52 @@ static void load_items(const char *root)
     closedir(d);
 }
 
+/* The length of the run of ASCII letters and digits s starts with, or 0 if
+ * that run is longer than CODE_MAX. */
+static size_t code_len(const char *s)
+{
+    size_t n = 0;
+    while (n <= CODE_MAX && isascii((unsigned char)s[n]) && isalnum((unsigned char)s[n]))
+        n++;
+    return n <= CODE_MAX ? n : 0;
+}
+
+static bool is_code(const char *s)
+{
+    size_t n = code_len(s);
+    return n > 0 && s[n] == '\0';
+}
+
+_Static_assert(sizeof CAT_KEY_PREFIX - 1 + CODE_MAX <= KEY_LEN, "catalog key too long");
+
+/* Adds every DIR/catalogs/<code>.json, keyed CAT_KEY_PREFIX + code; no
+ * catalogs directory is no catalog entries. */
+static void load_catalogs(const char *root)
+{
+    char dir[PATH_MAX];
+    join_path(dir, sizeof dir, root, "catalogs");
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (d == NULL && errno == ENOENT)
+        return;
+    if (d == NULL)
+        fx_fail(dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        char path[PATH_MAX], key[KEY_LEN + 1];
+        size_t n = code_len(e->d_name);
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == 0 || strcmp(e->d_name + n, ".json") != 0) {
+            fprintf(stderr, PROG ": ignoring %s/%s (not <code>.json)\n", dir, e->d_name);
+            continue;
+        }
+        join_path(path, sizeof path, dir, e->d_name);
+        snprintf(key, sizeof key, CAT_KEY_PREFIX "%.*s", (int)n, e->d_name);
+        fx_add(key, path);
+    }
+    closedir(d);
+}
+
 static int fx_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct fixture *)a)->key, ((const struct fixture *)b)->key);
@@ -791,6 +927,7 @@ static void load_fixtures(const char *root)
     join_path(dir, sizeof dir, root, "orders");
     load_dir(dir, "", false);
     load_items(root);
+    load_catalogs(root);
     if (g_fx_len > 0)
         qsort(g_fx, g_fx_len, sizeof *g_fx, fx_cmp);
 }
@@ -1046,7 +1183,7 @@ static void use_owned(struct plan *p, struct MHD_Response *r)
 static void use_fault(struct plan *p, enum scope sc, unsigned long code)
 {
     if (code == FAULT_RESET)
-        use_owned(p, make_reset());
+        use_owned(p, make_reset(sc));
     else
         use_canned(p, &k_faults[sc][code]);
 }
@@ -1156,6 +1293,85 @@ static void route(const char *path, struct plan *p)
     }
 }
 
+/* "syn<N>", N decimal 0..MAX_SYNTH_CODE without leading zeros. */
+static bool parse_syn_code(const char *code, unsigned long *n)
+{
+    if (strncmp(code, SYN_CODE_PREFIX, sizeof SYN_CODE_PREFIX - 1) != 0)
+        return false;
+    const char *d = code + sizeof SYN_CODE_PREFIX - 1;
+    size_t len = strlen(d);
+    return len >= 1 && len <= SYN_CODE_DIGITS && (d[0] != '0' || len == 1)
+        && parse_digits(d, len, n) && *n <= MAX_SYNTH_CODE;
+}
+
+/* "fault<CC>" with CC one of the catalog faults. */
+static bool parse_fault_code(const char *code, unsigned long *cc)
+{
+    if (strncmp(code, FAULT_CODE_PREFIX, sizeof FAULT_CODE_PREFIX - 1) != 0)
+        return false;
+    const char *d = code + sizeof FAULT_CODE_PREFIX - 1;
+    return strlen(d) == 2 && parse_digits(d, 2, cc) && *cc < FAULT_CODES
+        && k_cat_fault[*cc];
+}
+
+/* "789", n in 9 digits, the EAN-13 check digit: a valid, distinct gtin. */
+static void synth_gtin(char out[14], unsigned long n)
+{
+    unsigned sum = 0;
+    memcpy(out, "789", 3);
+    put_digits(out + 3, n, 9);
+    for (int i = 0; i < 12; i++)
+        sum += (unsigned)(out[i] - '0') * (i % 2 ? 3u : 1u);
+    out[12] = (char)('0' + (10 - sum % 10) % 10);
+    out[13] = '\0';
+}
+
+static struct MHD_Response *gen_catalog(unsigned long n)
+{
+    char gtin[14], tmp[192];
+    synth_gtin(gtin, n);
+    int len = snprintf(tmp, sizeof tmp, "{\"code\":\"" SYN_CODE_PREFIX "%lu\","
+                       "\"brand\":\"Marca %lu\",\"description\":\"Produto %lu\","
+                       "\"gtin\":\"%s\"}", n, n, n, gtin);
+    if (len < 0 || (size_t)len >= sizeof tmp)
+        return NULL;
+    return with_type(MHD_create_response_from_buffer((size_t)len, tmp,
+                                                     MHD_RESPMEM_MUST_COPY), CT_JSON);
+}
+
+static void catalog_fault(unsigned long code, struct plan *p)
+{
+    if (code != FAULT_SLOW) {
+        use_fault(p, SC_CATALOG, code);
+        return;
+    }
+    use_owned(p, json_static(k_cat_slow)); /* a response of its own: owned */
+    add_delay(p, SLOW_FAULT_MS);
+}
+
+/* path is what follows "/catalogs". */
+static void route_catalog(const char *path, struct plan *p)
+{
+    char key[KEY_LEN + 1];
+    unsigned long v;
+    const char *code = path + 1;
+    if (path[0] != '/' || !is_code(code)) {
+        use_canned(p, &k_nf_catalog);
+    } else if (parse_syn_code(code, &v)) {
+        use_owned(p, gen_catalog(v));
+    } else if (parse_fault_code(code, &v)) {
+        catalog_fault(v, p);
+    } else {
+        snprintf(key, sizeof key, CAT_KEY_PREFIX "%s", code);
+        serve_fixture(key, &k_nf_catalog, p);
+    }
+}
+
+static bool is_catalog_url(const char *url)
+{
+    return strncmp(url, CATALOGS "/", sizeof CATALOGS) == 0 || strcmp(url, CATALOGS) == 0;
+}
+
 static bool header_is(struct MHD_Connection *c, const char *name, const char *want)
 {
     if (want == NULL)
@@ -1169,6 +1385,7 @@ static atomic_ulong st_first_answers; /* for --slow-first; never reset */
 static void decide(struct MHD_Connection *c, const char *url, const char *method,
                    struct plan *p)
 {
+    bool catalog = is_catalog_url(url);
     p->delay_ms = cfg.delay_ms;
     if (cfg.slow_first > 0 && atomic_fetch_add(&st_first_answers, 1) < cfg.slow_first)
         add_delay(p, cfg.slow_first_ms);
@@ -1176,13 +1393,17 @@ static void decide(struct MHD_Connection *c, const char *url, const char *method
     if (!header_is(c, "X-Api-Key", cfg.api_key) || !header_is(c, "X-Tenant-Id", cfg.tenant))
         use_canned(p, &k_forbidden);
     else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-        use_canned(p, &k_nf_items);
+        use_canned(p, catalog ? &k_nf_catalog : &k_nf_items);
     else if (roll(cfg.fail_pct))
-        use_fault(p, SC_ITEMS, (rng_next() >> 32) & 1 ? 2 : FAULT_RESET);
+        use_fault(p, catalog ? SC_CATALOG : SC_ITEMS,
+                  (rng_next() >> 32) & 1 ? 2 : FAULT_RESET);
     else {
         if (roll(cfg.slow_pct))
             add_delay(p, cfg.slow_ms);
-        route(url + strlen("/maestro"), p);
+        if (catalog)
+            route_catalog(url + strlen(CATALOGS), p);
+        else
+            route(url + strlen("/maestro"), p);
     }
 }
 
@@ -1291,7 +1512,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return answer_local(c, url, method, upload_size);
     if (*con_cls != NULL)
         return continue_maestro(c, *con_cls, upload_size);
-    if (strncmp(url, "/maestro/", 9) == 0 || strcmp(url, "/maestro") == 0)
+    if (strncmp(url, "/maestro/", 9) == 0 || strcmp(url, "/maestro") == 0
+        || is_catalog_url(url))
         return start_maestro(c, url, method, con_cls);
     *con_cls = &k_local_marker;
     return MHD_YES;
