@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "clock.h"
 #include "docs.h"
 #include "enrich.h"
@@ -482,5 +483,6 @@ int server_run(struct server *s)
     if (st->ep >= 0)
         close(st->ep);
     free(st);
+    arena_release(); /* the cJSON arena of this thread (codes_parse) */
     return result;
 }
