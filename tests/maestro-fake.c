@@ -1,6 +1,6 @@
 /*
- * maestro-fake.c - a fake "Maestro" upstream for the api-pedidos tests, demo
- * and benchmark.  One file, libmicrohttpd, no JSON parsing at run time.
+ * maestro-fake.c - a fake "Maestro" and product catalog upstream for the
+ * api-pedidos tests, demo and benchmark.  One file, libmicrohttpd, no JSON parsing at run time.
  *
  * Routes (GET only; auth checked when --api-key / --tenant are given, else
  * 403 {"detail":"Forbidden"}; anything else under /maestro or /catalogs,
@@ -38,7 +38,8 @@
  *     packages (P = 0,1,2); the items call of package 1 fails with fault CC,
  *     packages 0 and 2 answer normally after an extra 2000 ms.
  *   fault<CC>  the CATALOG call of that code fails with fault CC (only the
- *     CC with a catalog entry below; any other: 404 as an unknown code).
+ *     CC listed under "catalog scope"; any other fault<CC> is an ordinary
+ *     code, looked up in the fixtures: 404).
  *   CC  order scope                           items scope
  *   01  404 not-found body                    same
  *   02  500 JSON error body                   same
@@ -59,7 +60,8 @@
  *   17  302 Location: /maestro/v1/orders/00000000-0000-4000-8000-000000000001
  *   18  package uuid is a number              quantity "abc"
  *   19  200 [1,1,1,...] with 1000000 integers same
- *   CC  catalog scope (code fault<CC>; numbered after the row above)
+ *   CC  catalog scope (code fault<CC>; numbered as the fault of the same
+ *       kind above)
  *   01  404, the body of an unknown code
  *   02  500 JSON error body (as above)
  *   03  200 text/html "<html>oops</html>"
