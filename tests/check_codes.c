@@ -197,7 +197,7 @@ static const struct text_case not_json[] = {
     {"{\"items\":[\"a\"],\"n\":01}", 0, "number with a leading zero"},
     {"{\"items\":[\"a\"],\"n\":1.}", 0, "number ending in a point"},
     {"{\"items\":[\"a\"],\"n\":-.5}", 0, "number starting with a point"},
-    {"{\"items\":[\"a\"],\"n\":NaN}", 0, "NaN"},
+    {"{\"items\":[\"a\"],\"n\":NaN}", 0, "NaN (Python's json takes it, RFC 8259 and cJSON do not)"},
     {"{\"items\":[\"\\ud800\"]}", 0, "lone surrogate escape (cJSON refuses it)"},
 };
 
