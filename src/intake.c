@@ -279,6 +279,22 @@ static enum intake_state intake_record_end(struct intake *in)
     return INTAKE_MORE;
 }
 
+/* Body bytes: kept, or the body is refused (what came of it is freed:
+ * of no use any more). */
+static enum intake_state intake_body(struct intake *in, const unsigned char *p, size_t n)
+{
+    enum intake_state st = INTAKE_TOO_LARGE;
+
+    if (n <= INTAKE_BODY_MAX - in->body.len) {
+        if (jbuf_put(&in->body, p, n) == 0)
+            return INTAKE_MORE;
+        st = INTAKE_NO_MEMORY;
+    }
+    in->phase = INTAKE_DONE;
+    jbuf_free(&in->body);
+    return st;
+}
+
 static enum intake_state intake_content(struct intake *in, const unsigned char *p, size_t n)
 {
     switch (in->sink) {
@@ -289,11 +305,7 @@ static enum intake_state intake_content(struct intake *in, const unsigned char *
     case INTAKE_TO_PARAMS:
         return intake_params(in, p, n);
     case INTAKE_TO_BODY:
-        if (n <= INTAKE_BODY_MAX - in->body.len && jbuf_put(&in->body, p, n) == 0)
-            return INTAKE_MORE;
-        in->phase = INTAKE_DONE;
-        jbuf_free(&in->body); /* what came is of no use */
-        return in->body.len + n > INTAKE_BODY_MAX ? INTAKE_TOO_LARGE : INTAKE_NO_MEMORY;
+        return intake_body(in, p, n);
     default:
         return INTAKE_MORE;
     }
