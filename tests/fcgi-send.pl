@@ -105,8 +105,9 @@ my %cases = (
     empty_name => sub { get('/healthcheck', ['', 'x'], ['=', '='], ['X', '']) },
     nul_in_param => sub { get("/healthcheck\0/x") },
     big_param => sub { get('/healthcheck', ['HTTP_X_BIG', 'b' x 1048576]) },
+    param_60k => sub { get('/healthcheck', ['HTTP_X_BIG', 'b' x 61440]) },
     long_path_info => sub { get('/' . ('a' x 102400)) },
-    many_params => sub { get('/healthcheck', map { ["HTTP_X_$_", 'v'] } 1 .. 10000) },
+    many_params => sub { get('/healthcheck', map { ["HTTP_X_$_", 'v'] } 1 .. 4000) },  # 54 KB
     big_stdin => sub { begin(1) . params(1, ['REQUEST_METHOD', 'POST'], ['PATH_INFO', '/healthcheck'])
                        . stdin(1, 'x' x 204800) },
     multiplexed => sub { begin(1) . begin(2) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
