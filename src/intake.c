@@ -348,6 +348,8 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
 
     if (in->phase == INTAKE_DONE)
         return intake_bad(in, "fed after its end");
+    if (len > INTAKE_WIRE_MAX - in->fed)
+        return intake_bad(in, "records past 32 MiB");
     in->fed += len;
     while (len > 0 && st == INTAKE_MORE) {
         n = intake_step(in, buf, len, &st);

@@ -477,6 +477,29 @@ START_TEST(test_management_and_mpx)
 }
 END_TEST
 
+/* Records of another request, skipped, without end: bounded too. */
+START_TEST(test_wire_cap)
+{
+    static unsigned char chunk[65536];
+    struct intake in;
+    size_t i;
+    enum intake_state st = INTAKE_MORE;
+
+    for (i = 0; i < sizeof(chunk); i += 8 + 65528) { /* records of id 7, 65528 bytes */
+        unsigned char h[8] = {1, 5, 0, 7, 0xff, 0xf8, 0, 0};
+
+        memcpy(chunk + i, h, 8);
+    }
+    intake_init(&in);
+    for (i = 0; st == INTAKE_MORE && i < 1000; i++)
+        st = intake_feed(&in, chunk, sizeof(chunk));
+    ck_assert_int_eq(st, INTAKE_BAD);
+    ck_assert_str_eq(in.why, "records past 32 MiB");
+    ck_assert_uint_eq(i, INTAKE_WIRE_MAX / sizeof(chunk) + 1);
+    intake_free(&in);
+}
+END_TEST
+
 /* Unread management answers are bounded: past INTAKE_REPLY_MAX the
  * connection is refused. */
 START_TEST(test_management_flood)
@@ -549,6 +572,7 @@ static Suite *intake_suite(void)
     tcase_add_test(scan, test_garbage);
     tcase_add_test(scan, test_management_and_mpx);
     tcase_add_test(scan, test_management_flood);
+    tcase_add_test(scan, test_wire_cap);
     suite_add_tcase(s, scan);
     tcase_add_test(listen, test_listen_remove_own_only);
     tcase_add_test(listen, test_listen_tcp_no_file);
