@@ -361,12 +361,12 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
 
 const char *intake_param(const struct intake *in, const char *name)
 {
-    const unsigned char *p = (const unsigned char *)in->params.data;
-    const unsigned char *end = p + in->params.len;
+    const unsigned char *p = (const unsigned char *)in->params.data, *end;
     size_t want = strlen(name), nlen = 0, vlen = 0;
 
     if (in->phase < INTAKE_STDIN || !p)
-        return NULL;
+        return NULL; /* not all in, or none at all */
+    end = p + in->params.len;
     while (p < end) {
         p += intake_get_len(p, end, &nlen);
         p += intake_get_len(p, end, &vlen);
