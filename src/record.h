@@ -1,9 +1,9 @@
 /* record: a FastCGI answer, written as records on the web server's socket.
  *
- * libfcgi reads the request (record framing, params: the hostile part)
- * and is then done with it: its streams and params are freed at accept,
- * so a request waiting on the upstream holds no 17 KB of libfcgi
- * buffers. The answer is plain framing (FastCGI 1.0, section 3.3): the
+ * The request is read by intake.c (record framing, params: the hostile
+ * part), and its params are dropped once routed, so a request waiting on
+ * the upstream holds only its body and a few hundred bytes. The answer
+ * is plain framing (FastCGI 1.0, section 3.3): the
  * bytes as FCGI_STDOUT records of at most 65535 bytes, an empty
  * FCGI_STDOUT, then FCGI_END_REQUEST. Those records are one byte stream
  * whose framing depends only on the content, so a write that stops

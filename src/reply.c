@@ -17,6 +17,8 @@ static const struct reply reply_table[] = {
                            0, 0, 0, NULL},
     [REPLY_UNAVAILABLE] = {503, "{\"message\":\"Servi\xc3\xa7o temporariamente indispon\xc3\xadvel\"}",
                            0, 0, 1, NULL},
+    [REPLY_TOO_LARGE] = {413, "{\"message\":\"Corpo da requisi\xc3\xa7\xc3\xa3o grande demais\"}", 0, 0, 0,
+                         NULL},
 };
 
 static const char *reply_reason(int status)
@@ -25,6 +27,7 @@ static const char *reply_reason(int status)
     case 200: return "OK";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
     case 422: return "Unprocessable Entity";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";

@@ -16,6 +16,7 @@ enum reply_kind {
     REPLY_ORDER_NOT_FOUND, /* 404 Pedido não encontrado */
     REPLY_BAD_GATEWAY,     /* 502 */
     REPLY_UNAVAILABLE,     /* 503 with Retry-After */
+    REPLY_TOO_LARGE,       /* 413: a request body past 1 MiB */
 };
 
 struct reply {

@@ -2,13 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcgiapp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -19,25 +17,6 @@
 #include "record.h"
 
 static atomic_long request_count;
-
-static void request_drain(FCGX_Request *fcgx)
-{
-    char sink[4096];
-    long total = 0;
-    int got;
-
-    do {
-        got = FCGX_GetStr(sink, sizeof(sink), fcgx->in);
-        total += got > 0 ? got : 0;
-    } while (got > 0 && total <= REQUEST_INPUT_MAX);
-}
-
-int request_limit_io(int fd)
-{
-    struct timeval tv = {REQUEST_IO_TIMEOUT_MS / 1000, (REQUEST_IO_TIMEOUT_MS % 1000) * 1000};
-
-    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
 
 /* A request id may travel in logs and headers: keep it to a safe set. */
 static int request_id_ok(const char *s)
@@ -56,13 +35,13 @@ static int request_id_ok(const char *s)
 /* The client's X-Request-Id (so that a trace goes end to end), else the
  * web server's ($request_id passed as REQUEST_ID), else one of our own:
  * 16 hex digits. Only the acceptor thread calls this. */
-static void request_pick_id(struct request *r, FCGX_ParamArray env)
+static void request_pick_id(struct request *r, const struct intake *in)
 {
     static uint64_t state;
-    const char *given = FCGX_GetParam("HTTP_X_REQUEST_ID", env);
+    const char *given = intake_param(in, "HTTP_X_REQUEST_ID");
 
     if (!request_id_ok(given))
-        given = FCGX_GetParam("REQUEST_ID", env);
+        given = intake_param(in, "REQUEST_ID");
     if (request_id_ok(given)) {
         snprintf(r->id, sizeof(r->id), "%s", given);
         return;
@@ -77,69 +56,39 @@ static void request_pick_id(struct request *r, FCGX_ParamArray env)
 
 /* What the request asks for: the path from the params SPEC.md names, in
  * its order, then the method. */
-static void request_route(struct request *r, FCGX_ParamArray env)
+static void request_route(struct request *r, const struct intake *in)
 {
     char path[ROUTE_PATH_MAX];
     struct route_params p = {
-        FCGX_GetParam("PATH_INFO", env),
-        FCGX_GetParam("DOCUMENT_URI", env),
-        FCGX_GetParam("SCRIPT_NAME", env),
-        FCGX_GetParam("REQUEST_URI", env),
+        intake_param(in, "PATH_INFO"),
+        intake_param(in, "DOCUMENT_URI"),
+        intake_param(in, "SCRIPT_NAME"),
+        intake_param(in, "REQUEST_URI"),
     };
 
     if (route_pick_path(&p, path, sizeof(path)) < 0) {
         route_match(NULL, NULL, &r->route);
         return;
     }
-    route_match(FCGX_GetParam("REQUEST_METHOD", env), path, &r->route);
+    route_match(intake_param(in, "REQUEST_METHOD"), path, &r->route);
 }
 
-/* Everything the request needs from libfcgi, taken before it is freed. */
-static struct request *request_take(FCGX_Request *fcgx)
+struct request *request_take(int fd, struct intake *in)
 {
     struct request *r = calloc(1, sizeof(*r));
 
     if (!r)
         return NULL;
     r->started_ms = clock_ms();
-    r->fd = fcgx->ipcFd;
-    r->fcgi_id = (unsigned)fcgx->requestId;
-    request_drain(fcgx);
-    request_pick_id(r, fcgx->envp);
-    request_route(r, fcgx->envp);
-    return r;
-}
-
-/* libfcgi reads the request from fd, already accepted: with ipcFd set
- * and keepConnection on, FCGX_Accept_r() neither finishes nor accepts
- * but reads (fcgiapp.h's FCGX_Request is public for this). detached
- * makes a refused request's close a plain close(), not libfcgi's wait
- * for the peer; listen_sock -1 makes its retry fail at once instead of
- * accepting. */
-enum request_accept_result request_read(int fd, struct request **out)
-{
-    FCGX_Request fcgx;
-    struct request *r;
-
-    FCGX_InitRequest(&fcgx, -1, 0);
-    fcgx.ipcFd = fd;
-    fcgx.keepConnection = 1;
-    fcgx.detached = 1;
-    if (FCGX_Accept_r(&fcgx) < 0) {
-        if (fcgx.ipcFd >= 0)
-            close(fcgx.ipcFd);
-        FCGX_Free(&fcgx, 0);
-        return REQUEST_ERROR;
-    }
-    r = request_take(&fcgx);
-    if (!r)
-        close(fcgx.ipcFd);
-    FCGX_Free(&fcgx, 0); /* streams and params; the socket is r's */
-    if (!r)
-        return REQUEST_ERROR;
+    r->fd = fd;
+    r->fcgi_id = in->id;
+    request_pick_id(r, in);
+    request_route(r, in);
+    r->body = intake_take_body(in, &r->body_len);
+    if (r->body)
+        jbuf_count(r->body_len + 1); /* --max-memory: held until freed */
     atomic_fetch_add(&request_count, 1);
-    *out = r;
-    return REQUEST_OK;
+    return r;
 }
 
 /* A plain close(): no shutdown, no wait for the peer (see request.h). */
@@ -149,6 +98,9 @@ static void request_close(struct request *r)
     if (r->out)
         jbuf_uncount(r->out_len ? r->out_len : 1);
     free(r->out);
+    if (r->body)
+        jbuf_uncount(r->body_len + 1);
+    free(r->body);
     free(r);
     atomic_fetch_sub(&request_count, 1);
 }

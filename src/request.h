@@ -1,32 +1,29 @@
 /* request: one FastCGI request, from accept to its answer.
  *
- * request_read() takes a connection through libfcgi: params,
- * then the input (the body, read to the end or up to a cap, and thrown
- * away). It works out there and then what is asked (route, request id)
- * and frees everything libfcgi allocated for it; from then on the
- * request is a socket, a FastCGI request id and a few hundred bytes,
- * however long the upstream takes. request_finish() writes the answer as
- * FastCGI records (record.h), never waiting for room, and closes the
- * socket once it is written: libfcgi's
- * own close would shut it down and wait, up to 2 s, for the web server
- * to hang up, which costs a round trip per request and lets a silent
- * peer stall the thread that answers. With the input read there is
- * nothing left for a TCP peer to be reset over (only a body past the
- * cap could be).
+ * request_take() makes one of a request the acceptor has read whole
+ * (intake.h): it works out there and then what is asked (route, request
+ * id) from the params and takes the body; the params are not kept. From
+ * then on the request is a socket, a FastCGI request id, its body and a
+ * few hundred bytes, however long the upstream takes. request_finish()
+ * writes the answer as FastCGI records (record.h), never waiting for
+ * room, and closes the socket once it is written: a shutdown and a wait
+ * for the web server to hang up (what libfcgi's close does) would cost
+ * a round trip per request and let a silent peer stall the thread that
+ * answers. The input was read to its end, so there is nothing left for
+ * a TCP peer to be reset over (except after a 413: the rest of that
+ * body is never read).
  * The struct request is owned by whoever holds it last; request_finish()
- * and request_drop() free it. One request is touched by one thread at a
- * time. */
+ * and request_drop() free it, its body with it. One request is touched
+ * by one thread at a time. */
 #ifndef REQUEST_H
 #define REQUEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "intake.h"
 #include "reply.h"
 #include "route.h"
-
-#define REQUEST_INPUT_MAX (8 * 1024 * 1024) /* input read and thrown away */
-#define REQUEST_IO_TIMEOUT_MS 1000           /* a stalled peer, per read */
 
 #define REQUEST_ID_MAX 64
 
@@ -37,6 +34,13 @@ struct request {
     struct route route;               /* what is asked, from the params */
     int upstream_calls;               /* made for this request */
     char id[REQUEST_ID_MAX + 1];      /* request id: the web server's, or ours */
+    /* the FCGI_STDIN bytes (at most INTAKE_BODY_MAX), owned: freed with
+     * the request. NULL when there were none; else body[body_len] is a
+     * NUL, not counted, so a parser that reads one byte past a truncated
+     * document (cJSON before 1.7.18) stays in our memory. Counted
+     * against --max-memory while held. GET routes ignore it. */
+    char *body;
+    size_t body_len;
     /* an answer the socket did not take at once (request_finish) */
     char *out;                        /* its head and body, owned */
     size_t out_len, out_sent;         /* out_sent: bytes of its records written */
@@ -45,18 +49,12 @@ struct request {
     struct request *prev, *next;      /* the loop's answers being written */
 };
 
-enum request_accept_result { REQUEST_OK, REQUEST_ERROR };
-
-/* Bounds every read on fd: a web server sends params and input at
- * once; a peer that stalls must not hold the acceptor. The acceptor sets
- * it on every connection it accepts (sockets do not all inherit it from
- * the listener) and usually hands over only requests that have fully
- * arrived (intake.h); this bounds the rest. Answers have their own bound
- * (record.h). */
-int request_limit_io(int fd);
-/* Reads the request on fd, a connection just accepted, and takes it:
- * *out is set on REQUEST_OK. On REQUEST_ERROR fd is closed. */
-enum request_accept_result request_read(int fd, struct request **out);
+/* A request of the connection fd, whose params are all in (intake
+ * READY, TOO_LARGE or NO_MEMORY): route and id from the params, and
+ * the body (on READY), taken from the intake (which keeps nothing the request
+ * needs: the caller frees it). The request owns fd from then on. NULL
+ * when memory ran out: fd is the caller's still. */
+struct request *request_take(int fd, struct intake *in);
 /* Writes the answer as far as the socket takes it, never waiting. NULL
  * when that was all of it (or the web server was gone: then status 0):
  * the request is logged (route, status, ms, upstream calls, request id),

@@ -30,10 +30,13 @@
    (each under 200 bytes); past it the request gets a 503 */
 #define SERVER_DETAIL_MAX (16 * 1024 * 1024)
 
+#define SERVER_READ_BUF (32 * 1024) /* one recv() */
+
 /* An accepted connection whose request has not fully arrived. */
 struct server_conn {
     int fd;
     uint64_t deadline_ms;
+    struct intake in;                 /* what came of it so far */
     struct server_conn *prev, *next;
 };
 
@@ -46,7 +49,7 @@ struct server_state {
     int errors;                       /* accept failures in a row */
     struct server_conn *head, *tail;
     size_t waiting;
-    unsigned char peek[INTAKE_WINDOW];
+    unsigned char buf[SERVER_READ_BUF]; /* every read lands here first */
 };
 
 /* epoll tags: the listening socket and the signalfd; anything else is
@@ -234,26 +237,76 @@ static void server_dispatch(const struct server *s, struct request *req)
     }
 }
 
-/* Reads the request on fd and answers it or hands it on. */
-static void server_serve(struct server_state *st, int fd)
+/* Writes the answers to management records (intake.h): a few bytes on
+ * a socket that has taken nothing else yet, so all or nothing. */
+static int server_send_replies(int fd, struct intake *in)
+{
+    ssize_t n = send(fd, in->reply, in->reply_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+    if (n != (ssize_t)in->reply_len) {
+        in->why = "management answers not read";
+        return -1;
+    }
+    in->reply_len = 0;
+    return 0;
+}
+
+/* Reads what fd holds now, never waiting, into its intake, until the
+ * request is settled or the socket is empty (edge-triggered epoll wakes
+ * us only for new bytes). A connection that ends or fails before its
+ * request does is INTAKE_BAD. */
+static enum intake_state server_read(struct server_state *st, int fd, struct intake *in)
+{
+    enum intake_state state = INTAKE_MORE;
+    ssize_t n;
+
+    while (state == INTAKE_MORE) {
+        n = recv(fd, st->buf, sizeof(st->buf), MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return INTAKE_MORE;
+        if (n <= 0) {
+            /* nothing said at all: a probe, not worth a log line */
+            in->why = n < 0 ? "read failed" : in->fed ? "closed mid-request" : NULL;
+            return INTAKE_BAD;
+        }
+        state = intake_feed(in, st->buf, (size_t)n);
+        if (in->reply_len && server_send_replies(fd, in) < 0)
+            return INTAKE_BAD;
+    }
+    return state;
+}
+
+/* A request all there, or refused once its params were in: answered
+ * or handed on. Anything else closes the connection unanswered, as
+ * libfcgi did (the web server answers its client 502). */
+static void server_settle(struct server_state *st, int fd, struct intake *in,
+                          enum intake_state state)
 {
     struct request *req = NULL;
 
-    if (request_read(fd, &req) == REQUEST_OK)
+    if (state == INTAKE_READY || state == INTAKE_TOO_LARGE || state == INTAKE_NO_MEMORY)
+        req = request_take(fd, in);
+    else if (state == INTAKE_ABORTED)
+        log_info("msg=\"FastCGI connection closed: request aborted by the web server\"");
+    else if (in->why)
+        log_info("msg=\"FastCGI connection closed: %s\" received=%zu", in->why, in->fed);
+    intake_free(in);
+    if (!req) {
+        close(fd);
+        return;
+    }
+    if (state == INTAKE_READY) {
         server_dispatch(st->s, req);
-}
-
-/* Looks at what fd holds, taking nothing. An end of input, an error or
- * a hang-up make it ready too: libfcgi then fails without waiting. */
-static enum intake_state server_peek(struct server_state *st, int fd, int hung_up)
-{
-    ssize_t n = recv(fd, st->peek, sizeof(st->peek), MSG_PEEK | MSG_DONTWAIT);
-
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return hung_up ? INTAKE_READY : INTAKE_MORE;
-    if (n <= 0 || hung_up)
-        return INTAKE_READY;
-    return intake_scan(st->peek, (size_t)n);
+    } else if (state == INTAKE_TOO_LARGE) {
+        log_info("msg=\"request body past %d bytes: 413, the rest not read\" request_id=%s",
+                 INTAKE_BODY_MAX, req->id);
+        server_answer(st->s, req, REPLY_TOO_LARGE);
+    } else {
+        server_refuse_memory(st->s->cfg);
+        server_answer(st->s, req, REPLY_UNAVAILABLE);
+    }
 }
 
 static void server_unlink(struct server_state *st, struct server_conn *c)
@@ -272,34 +325,36 @@ static void server_unlink(struct server_state *st, struct server_conn *c)
 /* Gives up on a connection whose request did not come in time. */
 static void server_drop_waiting(struct server_state *st, struct server_conn *c, const char *why)
 {
-    log_info("msg=\"FastCGI connection closed: %s\"", why);
+    log_info("msg=\"FastCGI connection closed: %s\" received=%zu", why, c->in.fed);
     server_unlink(st, c);
     close(c->fd); /* leaves the epoll set with it */
+    intake_free(&c->in);
     free(c);
 }
 
 /* Waits for the rest of fd's request (edge-triggered: woken only by new
- * bytes or a hang-up). Past the cap the new one is closed: the waiting
+ * bytes or a hang-up), keeping what came of it (in, moved here). Past
+ * the cap, or when it cannot wait, the new one is closed: the waiting
  * ones are nearer their end, and freeing one here could free a
  * connection whose event is still in this turn's batch. */
-static void server_hold(struct server_state *st, int fd)
+static void server_hold(struct server_state *st, int fd, struct intake *in)
 {
-    struct server_conn *c;
+    struct server_conn *c = NULL;
     struct epoll_event ev = {EPOLLIN | EPOLLRDHUP | EPOLLET, {.ptr = NULL}};
 
-    if (st->waiting >= SERVER_INTAKE_MAX) {
-        log_info("msg=\"FastCGI connection closed: too many requests still arriving\"");
+    if (st->waiting < SERVER_INTAKE_MAX)
+        c = malloc(sizeof(*c));
+    ev.data.ptr = c;
+    if (!c || epoll_ctl(st->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        log_info("msg=\"FastCGI connection closed: %s\"",
+                 c ? "cannot watch it" : "too many requests still arriving");
+        free(c);
+        intake_free(in);
         close(fd);
         return;
     }
-    c = malloc(sizeof(*c));
-    ev.data.ptr = c;
-    if (!c || epoll_ctl(st->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        free(c);
-        server_serve(st, fd); /* cannot wait: libfcgi's bounded reads */
-        return;
-    }
     c->fd = fd;
+    c->in = *in;
     c->deadline_ms = clock_ms() + SERVER_INTAKE_TIMEOUT_MS;
     c->next = NULL;
     c->prev = st->tail;
@@ -311,22 +366,39 @@ static void server_hold(struct server_state *st, int fd)
     st->waiting++;
 }
 
-static void server_on_conn(struct server_state *st, struct server_conn *c, uint32_t events)
+static void server_on_conn(struct server_state *st, struct server_conn *c)
 {
     int fd = c->fd;
+    enum intake_state state = server_read(st, fd, &c->in);
 
-    if (server_peek(st, fd, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) != INTAKE_READY)
+    if (state == INTAKE_MORE)
         return;
     server_unlink(st, c);
-    free(c);
     epoll_ctl(st->ep, EPOLL_CTL_DEL, fd, NULL);
-    server_serve(st, fd);
+    server_settle(st, fd, &c->in, state);
+    free(c);
 }
 
 static void server_expire(struct server_state *st, uint64_t now)
 {
     while (st->head && st->head->deadline_ms <= now)
         server_drop_waiting(st, st->head, "request not received in time");
+}
+
+/* A connection just accepted: its request is usually all there
+ * already (the web server writes it at once), and then served on the
+ * spot after one recv(); else it waits in epoll. */
+static void server_take(struct server_state *st, int fd)
+{
+    struct intake in;
+    enum intake_state state;
+
+    intake_init(&in);
+    state = server_read(st, fd, &in);
+    if (state == INTAKE_MORE)
+        server_hold(st, fd, &in);
+    else
+        server_settle(st, fd, &in, state);
 }
 
 /* A failed accept: 0 to go on, -1 to pause (e.g. out of descriptors),
@@ -363,11 +435,7 @@ static int server_accept(struct server_state *st)
             return r == -2 ? -1 : 0;
         }
         st->errors = 0;
-        request_limit_io(fd); /* accepted sockets do not all inherit it */
-        if (server_peek(st, fd, 0) == INTAKE_READY)
-            server_serve(st, fd);
-        else
-            server_hold(st, fd);
+        server_take(st, fd);
     }
     return 0;
 }
@@ -454,7 +522,7 @@ static int server_turn(struct server_state *st)
             if (!st->stopping && server_accept(st) < 0)
                 result = -1;
         } else
-            server_on_conn(st, ev[i].data.ptr, ev[i].events);
+            server_on_conn(st, ev[i].data.ptr);
     }
     server_expire(st, clock_ms());
     return result;

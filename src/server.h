@@ -4,19 +4,24 @@
  *
  * It never blocks on a connection either: one epoll holds the listening
  * socket, the signals (a signalfd) and the connections whose request has
- * not fully arrived (intake.h). A connection is read only once its whole
- * request is there; one that has not sent it within
- * SERVER_INTAKE_TIMEOUT_MS is closed, so a stalled web server costs
- * other requests nothing. Signals come only through the signalfd
- * (every thread blocks them), so no system call of any thread is ever
- * interrupted by one. */
+ * not fully arrived. Every connection is read here, with non-blocking
+ * recv() of what is there, into its intake (intake.h), which takes the
+ * records apart as they come and keeps the params and the body: a
+ * request that came whole (the usual case) is served after one recv(),
+ * one that comes slowly, in many records or with a large body, waits in
+ * epoll at no cost to the others. One that is not all there within
+ * SERVER_INTAKE_TIMEOUT_MS of its accept is closed and logged, so a
+ * stalled web server costs other requests nothing. A body past
+ * INTAKE_BODY_MAX is answered 413 at once, the rest never read. Signals
+ * come only through the signalfd (every thread blocks them), so no
+ * system call of any thread is ever interrupted by one. */
 #ifndef SERVER_H
 #define SERVER_H
 
 #include "config.h"
 #include "loop.h"
 
-#define SERVER_INTAKE_TIMEOUT_MS 1000 /* for a whole request to arrive */
+#define SERVER_INTAKE_TIMEOUT_MS 1000 /* for a whole request, body included */
 #define SERVER_INTAKE_MAX 1024        /* connections waiting for theirs */
 
 struct server {

@@ -15,6 +15,7 @@
 #define B_ORDER_NOT_FOUND "{\"message\":\"Pedido não encontrado\"}"
 #define B_BAD_GATEWAY "{\"message\":\"Falha de comunicação com o servidor remoto\"}"
 #define B_UNAVAILABLE "{\"message\":\"Serviço temporariamente indisponível\"}"
+#define B_TOO_LARGE "{\"message\":\"Corpo da requisição grande demais\"}"
 
 #define CT "Content-Type: application/json\r\n"
 
@@ -43,6 +44,8 @@ static const struct canned_case canned[] = {
      "Status: 502 Bad Gateway\r\n" CT "Content-Length: 58\r\n\r\n"},
     {REPLY_UNAVAILABLE, 503, B_UNAVAILABLE, 52,
      "Status: 503 Service Unavailable\r\n" CT "Content-Length: 52\r\nRetry-After: 1\r\n\r\n"},
+    {REPLY_TOO_LARGE, 413, B_TOO_LARGE, 49,
+     "Status: 413 Content Too Large\r\n" CT "Content-Length: 49\r\n\r\n"},
 };
 
 #define NCANNED (sizeof(canned) / sizeof(canned[0]))

@@ -130,6 +130,48 @@ test_simple_routes() {
     req PUT /orders/not-a-uuid/items; expect "PUT with a bad uuid" 405 '{"detail":"Method Not Allowed"}'
 }
 
+# Request bodies through the front. Until a route takes one, a POST to
+# /healthcheck is answered 405 once its body was read whole: a body that
+# gets 405 was let through and taken. Past 1 MiB: the service's 413,
+# whichever side refuses it (nginx by its error_page, lighttpd by passing
+# it on up to its own 16 MiB limit, then by its error file).
+ERR413='{"message":"Corpo da requisição grande demais"}'
+BAD_METHOD='{"detail":"Method Not Allowed"}'
+# post_body FILE [curl args...]: POST /healthcheck with FILE as its body
+post_body() {
+    local f=$1; shift
+    : > "$W/b"
+    STATUS=$(curl -s -X POST --data-binary "@$f" -H 'Content-Type: application/json' "$@" -D "$W/h" \
+             -o "$W/b" -w '%{http_code}' --max-time 20 "http://127.0.0.1:$FRONT_PORT/healthcheck")
+    BODY=$(cat "$W/b")
+    CTYPE=$(hdr Content-Type)
+    CLEN=$(hdr Content-Length)
+}
+test_bodies() {
+    local n f
+    # ~40 KB, the largest a legitimate POST /orders/enriched sends
+    { printf '{"items":['; seq 190719400 190722699 | sed 's/.*/"&"/' | paste -sd, | tr -d '\n'; printf ']}'; } \
+        > "$W/40k.json"
+    n=$(wc -c < "$W/40k.json")
+    post_body "$W/40k.json"; expect "POST of $n bytes with Content-Length: let through" 405 "$BAD_METHOD"
+    post_body "$W/40k.json" -H 'Transfer-Encoding: chunked'
+    expect "POST of $n bytes, chunked (no Content-Length): let through" 405 "$BAD_METHOD"
+    for n in 1048576 1048577 5000000 20000000; do
+        head -c "$n" /dev/zero | tr '\0' x > "$W/body"
+        if [ "$n" = 1048576 ]; then
+            post_body "$W/body"; expect "POST of exactly 1 MiB: let through" 405 "$BAD_METHOD"
+            post_body "$W/body" -H 'Transfer-Encoding: chunked'
+            expect "POST of exactly 1 MiB, chunked: let through" 405 "$BAD_METHOD"
+            continue
+        fi
+        post_body "$W/body"; expect "POST of $n bytes: the JSON 413" 413 "$ERR413"
+        post_body "$W/body" -H 'Transfer-Encoding: chunked'
+        expect "POST of $n bytes, chunked: the JSON 413" 413 "$ERR413"
+    done
+    rm -f "$W/body"
+    get /healthcheck; expect "healthcheck after the bodies" 200 '{"status":"ok"}'
+}
+
 test_api_document() {
     get /openapi.json
     check "openapi.json: status" "$STATUS" 200
@@ -697,6 +739,7 @@ test_concurrency
 test_sigterm_finishes_in_flight
 stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 test_simple_routes
+test_bodies
 test_api_document
 test_bad_uuids
 test_uuid_forms

@@ -17,11 +17,22 @@
 # silence, then the rest. A slow reader: FCGI_SEND_RCVBUF=BYTES (a small
 # receive buffer) and FCGI_SEND_READ_AFTER=S (nothing read for S seconds,
 # then all of it; the wait for the answer is then S + 15 s). The line
-# then says got=N: the bytes of body that came (compare with length=).
+# then says got=N: the bytes of body that came (compare with length=),
+# and sent=N: the bytes of the request written before the service
+# stopped reading (a 413 is answered without reading the rest), and
+# ms=N: from connecting to the answer's end, this script's start left out.
+#
+# Bodies: post:PATH is a POST of PATH with a body of FCGI_SEND_BODY
+# bytes (default 0), sent in FCGI_STDIN records of FCGI_SEND_CHUNK bytes
+# (default 65535; 1 for one byte a record). FCGI_SEND_PAUSE=S writes the
+# records one at a time, S seconds apart (a web server passing a body
+# on slowly). FCGI_SEND_TRUNCATE=N sends only the first N bytes (with
+# HOLD: a stall mid-body).
 use strict;
 use warnings;
 use IO::Socket::UNIX;
 use IO::Select;
+use Time::HiRes qw(time);
 use Socket qw(SOL_SOCKET SO_RCVBUF pack_sockaddr_un);
 
 my ($path, $case, $hold) = @ARGV;
@@ -45,6 +56,17 @@ sub nv { my ($n, $v) = @_; return len(length $n) . len(length $v) . $n . $v; }
 sub begin { my ($id, $role, $flags) = @_; return rec(1, $id // 1, pack('nCx5', $role // 1, $flags // 0)); }
 sub params { my $id = shift; my $c = join('', map { nv(@$_) } @_); return rec(4, $id, $c) . rec(4, $id, ''); }
 sub stdin { my ($id, $body) = @_; return (length $body ? rec(5, $id, $body) : '') . rec(5, $id, ''); }
+# FCGI_STDIN of n bytes in records of $chunk, then its end
+sub stdin_chunked { my ($id, $n, $chunk) = @_;
+                    my $body = join('', map { chr(48 + $_ % 10) } 0 .. 9) x int($n / 10 + 1);
+                    $body = substr($body, 0, $n);
+                    my $out = '';
+                    while (length $body) { $out .= rec(5, $id, substr($body, 0, $chunk, '')); }
+                    return $out . rec(5, $id, ''); }
+sub post { my ($path) = @_;
+           return begin(1) . params(1, ['REQUEST_METHOD', 'POST'], ['PATH_INFO', $path],
+                                    ['CONTENT_TYPE', 'application/json'])
+                  . stdin_chunked(1, $ENV{FCGI_SEND_BODY} // 0, $ENV{FCGI_SEND_CHUNK} // 65535); }
 sub get { my ($path, @more) = @_;
           return begin(1) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', $path], @more) . stdin(1, ''); }
 
@@ -83,8 +105,9 @@ my %cases = (
     empty_name => sub { get('/healthcheck', ['', 'x'], ['=', '='], ['X', '']) },
     nul_in_param => sub { get("/healthcheck\0/x") },
     big_param => sub { get('/healthcheck', ['HTTP_X_BIG', 'b' x 1048576]) },
+    param_60k => sub { get('/healthcheck', ['HTTP_X_BIG', 'b' x 61440]) },
     long_path_info => sub { get('/' . ('a' x 102400)) },
-    many_params => sub { get('/healthcheck', map { ["HTTP_X_$_", 'v'] } 1 .. 10000) },
+    many_params => sub { get('/healthcheck', map { ["HTTP_X_$_", 'v'] } 1 .. 4000) },  # 54 KB
     big_stdin => sub { begin(1) . params(1, ['REQUEST_METHOD', 'POST'], ['PATH_INFO', '/healthcheck'])
                        . stdin(1, 'x' x 204800) },
     multiplexed => sub { begin(1) . begin(2) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
@@ -95,10 +118,12 @@ my %cases = (
     one_byte => sub { "\x01" },
 );
 if ($case =~ /^get:(.*)$/s) { my $p = $1; $cases{$case} = sub { get($p) }; }
+if ($case =~ /^post:(.*)$/s) { my $p = $1; $cases{$case} = sub { post($p) }; }
 die "unknown case $case\n" unless $cases{$case};
 
 $SIG{PIPE} = 'IGNORE';
 my $bytes = $cases{$case}->();
+$bytes = substr($bytes, 0, $ENV{FCGI_SEND_TRUNCATE}) if defined $ENV{FCGI_SEND_TRUNCATE};
 # FCGI_SEND_REPEAT=N: N connections one after the other, the same bytes
 # on each; what is printed is about the last one
 for (2 .. ($ENV{FCGI_SEND_REPEAT} // 1)) {
@@ -113,6 +138,7 @@ my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM()) or die "socket: $!\n";
 setsockopt($s, SOL_SOCKET(), SO_RCVBUF(), $ENV{FCGI_SEND_RCVBUF}) or die "rcvbuf: $!\n"
     if $ENV{FCGI_SEND_RCVBUF};
 connect($s, pack_sockaddr_un($path)) or die "connect $path: $!\n";
+my $t0 = time;
 if (defined $hold) {
     print $s $bytes;
     $s->flush;
@@ -121,9 +147,21 @@ if (defined $hold) {
     print "held\n";
     exit 0;
 }
+my $sent = 0;
+if (my $pause = $ENV{FCGI_SEND_PAUSE}) {
+    # one record at a time (bounded by the headers the bytes carry)
+    while (length($bytes) >= 8) {
+        my ($len, $pad) = unpack('x4nC', $bytes);
+        my $rec = substr($bytes, 0, 8 + $len + $pad, '');
+        my $n = syswrite($s, $rec);
+        last unless defined $n;
+        $sent += $n;
+        select(undef, undef, undef, $pause) if length $bytes;
+    }
+}
 if (my $split = $ENV{FCGI_SEND_SPLIT}) {
     my $half = int(length($bytes) / 2);
-    syswrite($s, $bytes, $half);
+    $sent += syswrite($s, $bytes, $half) // 0;
     select(undef, undef, undef, $split);
     $bytes = substr($bytes, $half);
 }
@@ -143,7 +181,7 @@ while (!$eof && time < $deadline) {
     if (!$rsel && $wdone && !($w && @$w)) { select(undef, undef, undef, 0.1); next; }
     if ($w && @$w && !$wdone) {
         my $n = syswrite($s, $bytes, 65536, $off);
-        if (defined $n) { $off += $n; }
+        if (defined $n) { $off += $n; $sent += $n; }
         if (!defined $n || $off >= length $bytes) { $wdone = 1; shutdown($s, 1); }
     }
     if ($r && @$r) {
@@ -169,5 +207,6 @@ $head //= '';
 my ($status) = $head =~ /^Status: (\d+)/m;
 my ($type) = $head =~ /^Content-Type: ([^\r\n]*)/m;
 my ($clen) = $head =~ /^Content-Length: (\d+)/m;
-printf "status=%s type=%s length=%s end=%s records=%s got=%d body=%s\n", $status // '-',
-       $type // '-', $clen // '-', $end // '-', join(',', @types), length($body // ''), $body // '';
+printf "status=%s type=%s length=%s end=%s records=%s got=%d sent=%d ms=%d body=%s\n", $status // '-',
+       $type // '-', $clen // '-', $end // '-', join(',', @types), length($body // ''), $sent,
+       (time - $t0) * 1000, $body // '';

@@ -18,6 +18,12 @@
 #     answer; one slower than --write-timeout gets a cut answer (no
 #     FCGI_END_REQUEST), logged and counted, never a 200 (a second fake
 #     upstream, with no delay, on 26002);
+#   request bodies (FCGI_STDIN), read by the acceptor as they come: one
+#     in 1-byte records 100 ms apart and one of 900 KB in 64 KiB records
+#     trickling cost a healthcheck nothing, and both are read to their
+#     end (405); exactly 1 MiB is taken, 1 MiB + 1 is answered the JSON
+#     413 and 8 MiB is answered so without the rest being read; a body
+#     stalled halfway is closed at the intake deadline and logged;
 #   --max-memory: an order whose 9 MiB package body and its answer part
 #     would pass a 16 MiB budget fails (502) instead of growing past it,
 #     and the process goes on (same upstream).
@@ -66,11 +72,14 @@ svc_wait() {
     wait "$1" 2>/dev/null; RC=${RC:-$?}
 }
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
-# timed CASE [SOCK]: fcgi-send's line in OUT, its time in MS
+# timed CASE [SOCK]: fcgi-send's line in OUT, its time in MS, and the
+# time from its connect to the answer (perl's start left out) in NET
 timed() {
     local t0; t0=$(ms_now)
     OUT=$("$SEND" "${2:-$SOCK}" "$1" 2>&1 | head -n1)
     MS=$(( $(ms_now) - t0 ))
+    NET=$(sed -n 's/.* ms=\([0-9]*\) .*/\1/p' <<<"$OUT")
+    NET=${NET:-99999}
 }
 log_has() { grep -c -- "$1" "$LOG"; }
 
@@ -254,6 +263,57 @@ test_memory() {
     kill -TERM "$SVC"; svc_wait "$SVC"
 }
 
+# --- request bodies
+ERR413='{"message":"Corpo da requisição grande demais"}'
+test_bodies() {
+    local p line
+    svc_start
+    # 8 records (begin, params, their end, 4 one-byte STDIN records, the
+    # end) 100 ms apart: 0.7 s, within the 1 s intake deadline
+    FCGI_SEND_BODY=4 FCGI_SEND_CHUNK=1 FCGI_SEND_PAUSE=0.1 "$SEND" "$SOCK" post:/healthcheck > "$W/slow1" 2>&1 &
+    p=$!
+    sleep 0.3
+    timed health
+    check "a body in 1-byte records, 100 ms apart: healthcheck meanwhile (${NET} ms)" \
+        "${OUT%% *} $((NET < 100 * SLOW))" "status=200 1"
+    wait "$p"
+    check "a body in 1-byte records: read to its end (405)" "$(cut -d' ' -f1 "$W/slow1")" status=405
+    # 900 KB in 14 records of 64 KiB, 40 ms apart (0.7 s): larger than
+    # any socket buffer, so read as it comes or not at all
+    FCGI_SEND_BODY=900000 FCGI_SEND_PAUSE=0.04 "$SEND" "$SOCK" post:/healthcheck > "$W/slow2" 2>&1 &
+    p=$!
+    sleep 0.3
+    timed health
+    check "a 900 KB body trickling: healthcheck meanwhile (${NET} ms)" \
+        "${OUT%% *} $((NET < 100 * SLOW))" "status=200 1"
+    wait "$p"
+    check "a 900 KB body trickling: read to its end (405)" "$(cut -d' ' -f1 "$W/slow2")" status=405
+    OUT=$(FCGI_SEND_BODY=1048576 "$SEND" "$SOCK" post:/healthcheck 2>&1)
+    check "a body of exactly 1 MiB: taken (405)" "${OUT%% *}" status=405
+    OUT=$(FCGI_SEND_BODY=1048577 "$SEND" "$SOCK" post:/healthcheck 2>&1)
+    check "a body of 1 MiB + 1: 413, JSON, its length" "$(cut -d' ' -f1-3 <<<"$OUT") ${OUT#* body=}" \
+        "status=413 type=application/json length=$(printf '%s' "$ERR413" | wc -c) $ERR413"
+    OUT=$(FCGI_SEND_BODY=8388608 "$SEND" "$SOCK" post:/healthcheck 2>&1)
+    line=$(sed -n 's/.* sent=\([0-9]*\) .*/\1/p' <<<"$OUT")
+    check "a body of 8 MiB: 413" "${OUT%% *}" status=413
+    [ -n "$line" ] && [ "$line" -lt 2097152 ] && ok "a body of 8 MiB: the rest not read (the service took $line bytes)" ||
+        ko "a body of 8 MiB: the rest not read" "sent '$line' bytes: $OUT"
+    grep -q 'msg="request body past 1048576 bytes: 413, the rest not read"' "$LOG" &&
+        ok "413: logged" || ko "413: logged" "no line"
+    # half of a 100 KB body, then a stall of 3 s
+    FCGI_SEND_BODY=100000 FCGI_SEND_TRUNCATE=50000 "$SEND" "$SOCK" post:/healthcheck 3 >/dev/null 2>&1 &
+    p=$!
+    sleep 0.3
+    timed health
+    check "a body stalled halfway: healthcheck meanwhile (${NET} ms)" "${OUT%% *} $((NET < 100 * SLOW))" "status=200 1"
+    stack_wait grep -q 'request not received in time" received=50000' "$LOG"
+    check "a body stalled halfway: closed at the intake deadline, logged" \
+        "$(grep -c 'request not received in time" received=50000' "$LOG")" 1
+    wait "$p"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    check "after the bodies, SIGTERM: exit 0" "$RC" 0
+}
+
 test_no_reports() {
     local out
     if out=$(stack_reports); then ok "no sanitizer or valgrind report"; else
@@ -266,6 +326,7 @@ test_restart_order
 test_stalled
 test_half_close
 test_slow_reader
+test_bodies
 test_memory
 test_no_reports
 echo "lifecycle: $PASS passed, $FAIL failed"

@@ -142,6 +142,8 @@ stack_nginx() {
 stack_lighttpd() {
     STACK_FRONT_PORT=$1
     stack_fill "$TOP/deploy/lighttpd-test.conf.in" "$1" > "$STACK_RUN/lighttpd.conf"
+    # lighttpd's own 413 (a body past its server.max-request-size)
+    printf '%s' '{"message":"Corpo da requisição grande demais"}' > "$STACK_RUN/lighttpd-status-413.html"
     lighttpd -f "$STACK_RUN/lighttpd.conf" 2>>"$STACK_RUN/lighttpd-error.log" || return 1
     stack_wait test -s "$STACK_RUN/lighttpd.pid"
     cat "$STACK_RUN/lighttpd.pid" >> "$STACK_RUN/pids"
