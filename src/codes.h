@@ -22,7 +22,8 @@ enum codes_status {
     CODES_OK = 0,
     CODES_INVALID = -1, /* a 422: `detail` holds its whole body */
     CODES_NOMEM = -2    /* memory ran out, or the 422 body passed
-                           detail's cap (a 500: detail is partial) */
+                           detail's cap (the service answers 503:
+                           detail is partial) */
 };
 
 /* The distinct codes of a request, in order of first appearance, each

@@ -74,7 +74,7 @@ static enum workflow_step enrich_take(void *ctx, long index, int found, const ch
         /* what is left of the answer budget, shared by all codes */
         f->cap = e->max_answer - e->answer_len;
         if (catalog_render(body, len, e->codes.code[index], f) != 0)
-            return enrich_fail(fail, "catalog answer of the wrong shape");
+            return enrich_fail(fail, "catalog answer of the wrong shape, or past --max-answer");
         e->answer_len += f->len + 1;
         if (e->answer_len >= e->max_answer)
             return enrich_fail(fail, "answer too big");

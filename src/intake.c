@@ -362,14 +362,19 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
 const char *intake_param(const struct intake *in, const char *name)
 {
     const unsigned char *p = (const unsigned char *)in->params.data, *end;
-    size_t want = strlen(name), nlen = 0, vlen = 0;
+    size_t want = strlen(name), nlen = 0, vlen = 0, k1, k2;
 
     if (in->phase < INTAKE_STDIN || !p)
         return NULL; /* not all in, or none at all */
     end = p + in->params.len;
     while (p < end) {
-        p += intake_get_len(p, end, &nlen);
-        p += intake_get_len(p, end, &vlen);
+        /* the pairs were checked as they came; a request cut short
+           (aborted, refused) may end inside one: stop there */
+        k1 = intake_get_len(p, end, &nlen);
+        k2 = k1 ? intake_get_len(p + k1, end, &vlen) : 0;
+        if (!k2 || nlen + vlen + 1 > (size_t)(end - p - k1 - k2))
+            return NULL;
+        p += k1 + k2;
         if (nlen == want && memcmp(p, name, want) == 0)
             return (const char *)p + nlen;
         p += nlen + vlen + 1;

@@ -414,7 +414,14 @@ static int loop_fill(struct loop *l, struct job *j)
     while (j->running < (size_t)l->cfg->fanout) {
         more = j->wf->next(j->ctx, url, sizeof(url), &index);
         if (more == 0 && j->running == 0) {
-            loop_succeed(l, j); /* nothing to ask, nothing in flight: all in */
+            /* nothing to ask and nothing in flight: a workflow that needs
+               no call at all is done; one that took answers and neither
+               said done nor asks for more is stuck, and a partial answer
+               is never sent */
+            if (j->req->upstream_calls == 0)
+                loop_succeed(l, j);
+            else
+                loop_fail(l, j, REPLY_BAD_GATEWAY, "workflow stalled");
             return -1;
         }
         if (more == 0)

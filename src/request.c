@@ -91,6 +91,15 @@ struct request *request_take(int fd, struct intake *in)
     return r;
 }
 
+void request_drop_body(struct request *r)
+{
+    if (r->body)
+        jbuf_uncount(r->body_len + 1);
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+}
+
 /* A plain close(): no shutdown, no wait for the peer (see request.h). */
 static void request_close(struct request *r)
 {
@@ -98,9 +107,7 @@ static void request_close(struct request *r)
     if (r->out)
         jbuf_uncount(r->out_len ? r->out_len : 1);
     free(r->out);
-    if (r->body)
-        jbuf_uncount(r->body_len + 1);
-    free(r->body);
+    request_drop_body(r);
     free(r);
     atomic_fetch_sub(&request_count, 1);
 }

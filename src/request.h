@@ -55,6 +55,10 @@ struct request {
  * needs: the caller frees it). The request owns fd from then on. NULL
  * when memory ran out: fd is the caller's still. */
 struct request *request_take(int fd, struct intake *in);
+/* Frees the body once what it says has been taken out of it (or when
+ * the route has no use for it): a body held while the upstream answers
+ * would count against --max-memory for nothing. */
+void request_drop_body(struct request *r);
 /* Writes the answer as far as the socket takes it, never waiting. NULL
  * when that was all of it (or the web server was gone: then status 0):
  * the request is logged (route, status, ms, upstream calls, request id),

@@ -122,14 +122,14 @@ static int server_admit(const struct server *s, struct request *req)
 }
 
 /* Hands req to the loop with its workflow; ctx NULL (out of memory)
- * or a job that cannot be made: 502. */
+ * or a job that cannot be made: 503, as when --max-memory is reached. */
 static void server_submit(const struct server *s, struct request *req,
                           const struct workflow *wf, void *ctx)
 {
     struct job *j = ctx ? job_new(req, wf, ctx, req->started_ms, s->cfg->request_timeout_ms) : NULL;
 
     if (!j) {
-        server_answer(s, req, REPLY_BAD_GATEWAY);
+        server_answer(s, req, REPLY_UNAVAILABLE); /* out of memory: later, maybe */
         return;
     }
     loop_submit(s->loop, j);
@@ -159,6 +159,7 @@ static void server_start_enrich(const struct server *s, struct request *req)
 
     jbuf_init(&detail, SERVER_DETAIL_MAX);
     st = codes_parse(req->body, req->body_len, (size_t)c->max_codes, &codes, &detail);
+    request_drop_body(req);
     if (st != CODES_OK) {
         /* out of memory: try again later, as for --max-memory */
         r = st == CODES_INVALID ? reply_json(422, detail.data, detail.len)
@@ -216,6 +217,8 @@ static void server_static(const struct server *s, struct request *req, const cha
 
 static void server_dispatch(const struct server *s, struct request *req)
 {
+    if (req->route.kind != ROUTE_ENRICH)
+        request_drop_body(req); /* no other route reads one */
     switch (req->route.kind) {
     case ROUTE_ITEMS:
         server_start_items(s, req);

@@ -46,7 +46,10 @@ struct workflow {
     /* The next call to start now: writes its URL (cap bytes, NUL-ended)
      * and the workflow's own number for it to *index. 1 when there is
      * one, 0 when none may start until more answers come (or none is
-     * left), -1 when its URL does not fit (the request fails, 502). */
+     * left), -1 when its URL does not fit (the request fails, 502).
+     * 0 on the very first ask means "no call needed": the loop asks for
+     * answer() at once. 0 later with nothing in flight, after a take()
+     * that said WORKFLOW_MORE, is a stuck workflow: 502. */
     int (*next)(void *ctx, char *url, size_t cap, long *index);
     /* Call `index` answered: found 1 with its 2xx body (NUL-terminated,
      * not counted in len; borrowed for the call), found 0 for a 404
