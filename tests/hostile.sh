@@ -479,6 +479,13 @@ test_fastcgi_direct() {
 # longer read by libfcgi, they must cost nothing.
 test_management_leak() {
     local rss0 rss1
+    if [ -n "${STACK_SANITIZED:-}" ]; then
+        # ASan's quarantine keeps every freed block (a connection that
+        # waits in epoll frees one): RSS grows without a leak there, and
+        # LeakSanitizer checks leaks at exit instead
+        echo "skip - RSS after 20000 unknown management records (not under ASan)"
+        return
+    fi
     FCGI_SEND_REPEAT=2000 fcgi unknown_type   # warm up the allocator
     rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$SVC_PID/status")
     FCGI_SEND_REPEAT=20000 fcgi unknown_type
