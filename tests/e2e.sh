@@ -324,7 +324,10 @@ metric() {
 test_breaker() {
     local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items codes n502 best seen
     stack_stop_service
-    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 2000 \
+    # open 5 s: the 12 requests below must all fall within it, and on a
+    # slow machine each costs a few hundred ms of process starts (curl and
+    # the greps of req); 2 s was seen to run out before the 12th
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 5000 \
         --breaker-trials 2 || die "service did not restart"
     stack_stop_upstream
     get "$good"; expect "breaker: upstream down" 502 "$ERR502"
@@ -342,7 +345,7 @@ test_breaker() {
     reset_stats
     for i in $(seq 6); do get "$good"; done
     expect "breaker open" 503 '{"message":"Serviço temporariamente indisponível"}'
-    check "breaker open: Retry-After" "$([ "${RETRY:-0}" -ge 1 ] && [ "$RETRY" -le 2 ] && echo ok)" ok
+    check "breaker open: Retry-After" "$([ "${RETRY:-0}" -ge 1 ] && [ "$RETRY" -le 5 ] && echo ok)" ok
     check "breaker open: no upstream call" "$(stat_of requests)" 0
     # the 503 is answered at once: the best of three under 50 ms
     best=$(for i in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$FRONT_PORT$good"; done |
@@ -357,7 +360,7 @@ test_breaker() {
             [ "$(metric api_pedidos_circuit_breaker_state)" = 1 ] && { seen=ok; break; }
     done
     check "breaker metrics: open, 1 opening, >= 4 failures in the window" "$seen" ok
-    sleep 2.2
+    sleep 5.2
     for i in $(seq 6); do get "$good"; done   # trials, then closed
     expect "breaker closed again" 200 "$(cat "$FX/expected/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28.json")"
     for word in "circuit breaker open" "circuit breaker half-open" "circuit breaker closed"; do
@@ -373,7 +376,7 @@ test_breaker() {
 # that is our saturation, not the upstream's, and the breaker must not
 # open. A window of the last 20 calls opened here.
 test_cold_start() {
-    local i n503 n200 other queued opened pids=() slow=900
+    local i n503 n200 other queued opened pids=() slow=700
     if [ -n "${STACK_VALGRIND:-}" ]; then
         # the test rests on a 1 s call timeout that valgrind's slowness
         # alone can pass (seen once in a bare Debian 12 root): it runs in
@@ -381,9 +384,11 @@ test_cold_start() {
         echo "note - cold start: not checked under valgrind"
         return
     fi
-    # over TLS a call also waits for its handshake (at most 8 at once
-    # until the protocol is known): leave it that time within the 1 s
-    # call timeout, or the slow first answers time out on the wire
+    # the slow first answers (700 ms) stay well within the 1 s call
+    # timeout (900 ms was passed on the wire on a slow machine, which
+    # rightly counts against the upstream); over TLS a call also waits
+    # for its handshake (at most 8 at once until the protocol is known):
+    # leave it that time too
     [ "$SCHEME" = https ] && slow=600
     stack_stop_service
     stack_stop_upstream
@@ -491,15 +496,16 @@ test_key_never_logged() {
 }
 
 # SIGTERM while 100 requests wait on the upstream: every one of them
-# still gets its 200, and the process exits 0. The upstream waits 1.5 s
+# still gets its 200, and the process exits 0. The upstream waits 3 s
 # per call here, so that all 100 order calls (and no package call yet)
-# have reached it, i.e. every request was accepted, before the signal.
+# have reached it, i.e. every request was accepted, before the signal
+# (starting 100 curls took over 1.5 s on a slow machine).
 test_sigterm_finishes_in_flight() {
     local i n=100 pids=() got=0 stopped=0
     stack_stop_service
     stack_service "$PROCS" --call-timeout 4000 --request-timeout 9000 || die "service did not restart"
     stack_stop_upstream
-    stack_upstream "$UP_PORT" --delay-ms 1500 || die "upstream did not restart"
+    stack_upstream "$UP_PORT" --delay-ms 3000 || die "upstream did not restart"
     for i in $(seq $n); do
         curl -s -o "$W/t$i" --max-time 20 \
             "http://127.0.0.1:$FRONT_PORT/orders/00000000-0000-4000-8000-000000000003/items" &
