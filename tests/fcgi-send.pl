@@ -27,7 +27,8 @@
 # (default 65535; 1 for one byte a record). FCGI_SEND_PAUSE=S writes the
 # records one at a time, S seconds apart (a web server passing a body
 # on slowly). FCGI_SEND_TRUNCATE=N sends only the first N bytes (with
-# HOLD: a stall mid-body).
+# HOLD: a stall mid-body). FCGI_SEND_BODY_TEXT=TEXT sends TEXT as the
+# body instead (FCGI_SEND_BODY is then not needed).
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -60,6 +61,7 @@ sub stdin { my ($id, $body) = @_; return (length $body ? rec(5, $id, $body) : ''
 sub stdin_chunked { my ($id, $n, $chunk) = @_;
                     my $body = join('', map { chr(48 + $_ % 10) } 0 .. 9) x int($n / 10 + 1);
                     $body = substr($body, 0, $n);
+                    $body = $ENV{FCGI_SEND_BODY_TEXT} if defined $ENV{FCGI_SEND_BODY_TEXT};
                     my $out = '';
                     while (length $body) { $out .= rec(5, $id, substr($body, 0, $chunk, '')); }
                     return $out . rec(5, $id, ''); }

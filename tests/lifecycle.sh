@@ -280,6 +280,13 @@ test_bodies() {
         "${OUT%% *} $((NET < 100 * SLOW))" "status=200 1"
     wait "$p"
     check "a body in 1-byte records: read to its end (405)" "$(cut -d' ' -f1 "$W/slow1")" status=405
+    # the enriched route's body in 1-byte records, 20 ms apart (0.6 s):
+    # the whole body reaches the workflow
+    OUT=$(FCGI_SEND_BODY_TEXT='{"items":["syn1","syn22"]}' FCGI_SEND_CHUNK=1 FCGI_SEND_PAUSE=0.02 \
+          "$SEND" "$SOCK" post:/orders/enriched 2>&1)
+    check "POST /orders/enriched in 1-byte records: answered from the catalog" \
+        "${OUT%% *} ${OUT#* body=}" \
+        'status=200 {"items":{"syn1":{"name":"Produto 1","description":"Produto 1","gtin":"7890000000017"},"syn22":{"name":"Produto 22","description":"Produto 22","gtin":"7890000000222"}},"missing":[]}'
     # 900 KB in 14 records of 64 KiB, 40 ms apart (0.7 s): larger than
     # any socket buffer, so read as it comes or not at all
     FCGI_SEND_BODY=900000 FCGI_SEND_PAUSE=0.04 "$SEND" "$SOCK" post:/healthcheck > "$W/slow2" 2>&1 &
