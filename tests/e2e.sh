@@ -324,10 +324,11 @@ metric() {
 test_breaker() {
     local i good=/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items codes n502 best seen
     stack_stop_service
-    # open 5 s: the 12 requests below must all fall within it, and on a
-    # slow machine each costs a few hundred ms of process starts (curl and
-    # the greps of req); 2 s was seen to run out before the 12th
-    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 5000 \
+    # open 10 s: the requests below until "breaker open" must all fall
+    # within it, and on a slow machine each costs a few hundred ms of
+    # process starts (curl and the greps of req); 2 s and 5 s were seen
+    # to run out
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 10000 \
         --breaker-trials 2 || die "service did not restart"
     stack_stop_upstream
     get "$good"; expect "breaker: upstream down" 502 "$ERR502"
@@ -345,7 +346,7 @@ test_breaker() {
     reset_stats
     for i in $(seq 6); do get "$good"; done
     expect "breaker open" 503 '{"message":"Serviço temporariamente indisponível"}'
-    check "breaker open: Retry-After" "$([ "${RETRY:-0}" -ge 1 ] && [ "$RETRY" -le 5 ] && echo ok)" ok
+    check "breaker open: Retry-After" "$([ "${RETRY:-0}" -ge 1 ] && [ "$RETRY" -le 10 ] && echo ok)" ok
     check "breaker open: no upstream call" "$(stat_of requests)" 0
     # the 503 is answered at once: the best of three under 50 ms
     best=$(for i in 1 2 3; do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$FRONT_PORT$good"; done |
@@ -360,7 +361,7 @@ test_breaker() {
             [ "$(metric api_pedidos_circuit_breaker_state)" = 1 ] && { seen=ok; break; }
     done
     check "breaker metrics: open, 1 opening, >= 4 failures in the window" "$seen" ok
-    sleep 5.2
+    sleep 10.2
     for i in $(seq 6); do get "$good"; done   # trials, then closed
     expect "breaker closed again" 200 "$(cat "$FX/expected/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28.json")"
     for word in "circuit breaker open" "circuit breaker half-open" "circuit breaker closed"; do
@@ -496,10 +497,10 @@ test_key_never_logged() {
 }
 
 # SIGTERM while 100 requests wait on the upstream: every one of them
-# still gets its 200, and the process exits 0. The upstream waits 3 s
-# per call here, so that all 100 order calls (and no package call yet)
-# have reached it, i.e. every request was accepted, before the signal
-# (starting 100 curls took over 1.5 s on a slow machine).
+# still gets its 200, and the process exits 0. The orders have no
+# package, so the upstream sees exactly one call per request: once it
+# has seen 100, every request was accepted before the signal. It waits
+# 3 s per call (starting 100 curls took over 1.5 s on a slow machine).
 test_sigterm_finishes_in_flight() {
     local i n=100 pids=() got=0 stopped=0
     stack_stop_service
@@ -508,7 +509,7 @@ test_sigterm_finishes_in_flight() {
     stack_upstream "$UP_PORT" --delay-ms 3000 || die "upstream did not restart"
     for i in $(seq $n); do
         curl -s -o "$W/t$i" --max-time 20 \
-            "http://127.0.0.1:$FRONT_PORT/orders/00000000-0000-4000-8000-000000000003/items" &
+            "http://127.0.0.1:$FRONT_PORT/orders/00000000-0000-4000-8000-000000000000/items" &
         pids+=($!)
     done
     stack_wait sh -c "curl -s http://127.0.0.1:$UP_PORT/_stats | grep -q '\"requests\":$n,'" ||
@@ -517,7 +518,7 @@ test_sigterm_finishes_in_flight() {
     stack_stop_service || stopped=$?
     for i in "${pids[@]}"; do wait "$i"; done
     for i in $(seq $n); do
-        [ "$(grep -o '"sku":' "$W/t$i" | wc -l)" = 3 ] && got=$((got + 1))
+        [ "$(cat "$W/t$i")" = "[]" ] && got=$((got + 1))
     done
     check "SIGTERM: $n requests in flight all answered 200" "$got" "$n"
     check "SIGTERM: exit status 0" "$stopped" 0
