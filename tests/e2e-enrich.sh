@@ -133,7 +133,8 @@ test_enrich_faults() {
         post_text "{\"items\":[\"071526300\",\"fault$cc\",\"fault05\"]}"
         ms=$(( ($(date +%s%N) - t0) / 1000000 ))
         expect "enriched: catalog fault $cc" 502 "$ERR502"
-        [ -n "${STACK_VALGRIND:-}" ] || { [ "$ms" -lt 1500 ] && ok "enriched: fault $cc: the slow call not waited for (${ms} ms)" ||
+        # the slow sibling answers after 30 s: 5 s tells it apart on a busy machine
+        [ -n "${STACK_VALGRIND:-}" ] || { [ "$ms" -lt 5000 ] && ok "enriched: fault $cc: the slow call not waited for (${ms} ms)" ||
             ko "enriched: fault $cc: the slow call not waited for" "${ms} ms"; }
     done
     post_text '{"items":["fault01","071526300"]}'

@@ -242,11 +242,13 @@ test_faults() {
             ms=$(( ($(date +%s%N) - t0) / 1000000 ))
             expect "fault $cc on the $([ $scope = 1 ] && echo order || echo package) call" 502 "$ERR502"
         done
-        # the siblings of the failed package answer only after 2 s: an
-        # answer well before that shows they were not waited for
-        # (not under valgrind, where parsing a big body alone takes seconds)
+        # the siblings of the failed package answer only after 2 s (plus
+        # the order call and their own delay: 2.3 s in all): an answer
+        # before 2 s shows they were not waited for (1.6 s was seen over
+        # HTTP/2 on a busy machine; not under valgrind, where parsing a
+        # big body alone takes seconds)
         if [ "$cc" != 05 ] && [ -z "${STACK_VALGRIND:-}" ]; then
-            [ "$ms" -lt 1500 ] && ok "fault $cc: siblings cancelled (${ms} ms)" ||
+            [ "$ms" -lt 2000 ] && ok "fault $cc: siblings cancelled (${ms} ms)" ||
                 ko "fault $cc: siblings cancelled" "answer took ${ms} ms"
         fi
     done
