@@ -244,11 +244,13 @@ test_faults() {
         done
         # the siblings of the failed package answer only after 2 s (plus
         # the order call and their own delay: 2.3 s in all): an answer
-        # before 2 s shows they were not waited for (1.6 s was seen over
-        # HTTP/2 on a busy machine; not under valgrind, where parsing a
-        # big body alone takes seconds)
-        if [ "$cc" != 05 ] && [ -z "${STACK_VALGRIND:-}" ]; then
-            [ "$ms" -lt 2000 ] && ok "fault $cc: siblings cancelled (${ms} ms)" ||
+        # before 2.25 s shows they were not waited for (1.6 to 2.1 s were
+        # seen on a busy machine). Not for the faults whose body alone
+        # costs seconds of CPU there (08: 9 MiB, 13: nesting, 19: a
+        # million numbers), nor under valgrind
+        if [ "$cc" != 05 ] && [ "$cc" != 08 ] && [ "$cc" != 13 ] && [ "$cc" != 19 ] &&
+            [ -z "${STACK_VALGRIND:-}" ]; then
+            [ "$ms" -lt 2250 ] && ok "fault $cc: siblings cancelled (${ms} ms)" ||
                 ko "fault $cc: siblings cancelled" "answer took ${ms} ms"
         fi
     done
