@@ -333,17 +333,21 @@ test_breaker() {
     # process starts (curl and the greps of req); 2 s and 5 s were seen
     # to run out. The window, 60 s, still holds the failures when the
     # metrics are read (the default 10 s had aged them out there).
-    stack_service "$PROCS" "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 10000 \
+    # One process: each process has its breaker, and the kernel may hand
+    # every connection to one of two, leaving the other's closed (seen
+    # with the acceptor's EPOLLEXCLUSIVE): "open" would then depend on
+    # which process answers.
+    stack_service 1 "${SVC_FLAGS[@]}" --breaker-min-calls 4 --breaker-open-ms 10000 \
         --breaker-window-ms 60000 --breaker-trials 2 || die "service did not restart"
     stack_stop_upstream
     get "$good"; expect "breaker: upstream down" 502 "$ERR502"
     codes=502
     for i in $(seq 11); do get "$good"; codes="$codes $STATUS"; done
     n502=$(echo "$codes" | tr ' ' '\n' | grep -c '^502$')
-    # each process answers 502 until its own 4th failure, then 503
+    # 502 until the 4th failure, then 503
     case " $codes " in
         *" 503 503 503 503 ") check "breaker: 502s then 503s ($codes)" \
-            "$([ "$n502" -ge 4 ] && [ "$n502" -le $((4 * PROCS)) ] &&
+            "$([ "$n502" -eq 4 ] &&
                [ -z "$(echo "$codes" | tr ' ' '\n' | grep -vx '50[23]')" ] && echo ok)" ok ;;
         *) ko "breaker: 502s then 503s" "got: $codes" ;;
     esac
@@ -373,6 +377,8 @@ test_breaker() {
         grep -q "$word" "$STACK_RUN/service.log" && ok "breaker logged: $word" ||
             ko "breaker logged: $word" "not in the service log"
     done
+    stack_stop_service
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
 # A cold start: 1000 clients at once on a fresh process, against a
