@@ -14,7 +14,8 @@
 # come). With HOLD (seconds), it is not: the connection stays open and
 # silent that long, as a stalled web server's would, then closes
 # ("held"). FCGI_SEND_SPLIT=S: the first half of the bytes, S seconds of
-# silence, then the rest. A slow reader: FCGI_SEND_RCVBUF=BYTES (a small
+# silence, then the rest (FCGI_SEND_READY=FILE: FILE is made once the
+# first half is sent). A slow reader: FCGI_SEND_RCVBUF=BYTES (a small
 # receive buffer) and FCGI_SEND_READ_AFTER=S (nothing read for S seconds,
 # then all of it; the wait for the answer is then S + 15 s). The line
 # then says got=N: the bytes of body that came (compare with length=),
@@ -164,6 +165,10 @@ if (my $pause = $ENV{FCGI_SEND_PAUSE}) {
 if (my $split = $ENV{FCGI_SEND_SPLIT}) {
     my $half = int(length($bytes) / 2);
     $sent += syswrite($s, $bytes, $half) // 0;
+    if (my $ready = $ENV{FCGI_SEND_READY}) {
+        my $f;
+        close($f) if open($f, '>', $ready);
+    }
     select(undef, undef, undef, $split);
     $bytes = substr($bytes, $half);
 }
