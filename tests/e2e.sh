@@ -26,7 +26,7 @@ DEAD_PORT=$((BASE_PORT + 9))   # nothing listens there
 TLS_PORT=$((BASE_PORT + 20))   # the TLS gateway: h2, +1 h1, +2 idle close, +3..5 bad certificates
 FRONT_PORT=$BASE_PORT
 DELAY_MS=150
-SVC_FLAGS=(--connect-timeout 500 --call-timeout 1000 --request-timeout 2500 --metrics 1)
+CONNECT_MS=500
 FX=$TOP/tests/fixtures
 # UPSTREAM host:port as the service is given it, SCHEME its scheme
 case $MODE in
@@ -49,6 +49,13 @@ need promtool prometheus
 need_done "e2e $FRONT $MODE"
 
 testlib_workdir e2e
+if [ -n "${STACK_SANITIZED:-}" ] && [ "$SCHEME" = https ]; then
+    # Under ASan a TLS handshake of ours costs several times its CPU, and
+    # tens of them at once (200 packages, a cold start) on a busy machine
+    # passed 500 ms: give a new connection the whole call timeout.
+    CONNECT_MS=1000
+fi
+SVC_FLAGS=(--connect-timeout "$CONNECT_MS" --call-timeout 1000 --request-timeout 2500 --metrics 1)
 if [ -n "${STACK_VALGRIND:-}" ] && [ "$SCHEME" = https ]; then
     # Under valgrind a TLS handshake, and the CA bundle's parsing on each
     # multi handle's first connection, take seconds: the memory checks of
@@ -274,10 +281,20 @@ test_big_order() {
 
 test_concurrency() {
     local a b
-    reset_stats
-    get /orders/00000000-0000-4000-8000-000000000010/items
+    local try peak
+    # "at once" is the upstream seeing all 10 within its 150 ms delay; over
+    # TLS each call may first make its own handshake, which a starved
+    # machine can spread wider than that: up to three tries (the later
+    # ones mostly on kept connections). Calls made one after another
+    # never show more than 1, however often they are tried.
+    for try in 1 2 3; do
+        reset_stats
+        get /orders/00000000-0000-4000-8000-000000000010/items
+        peak=$(stat_of max_in_flight)
+        [ "$peak" = 10 ] && break
+    done
     check "10 packages: status" "$STATUS" 200
-    check "10 packages reach the upstream as 10 calls at once" "$(stat_of max_in_flight)" 10
+    check "10 packages reach the upstream as 10 calls at once (try $try)" "$peak" 10
     check "10 packages: 11 calls" "$(stat_of requests)" 11
     reset_stats
     curl -s -o "$W/c1" --max-time 20 "http://127.0.0.1:$FRONT_PORT/orders/00000f01-0000-4000-8000-000000000005/items" &
@@ -402,11 +419,13 @@ test_cold_start() {
     # for its handshake (at most 8 at once until the protocol is known):
     # leave it that time too
     [ "$SCHEME" = https ] && slow=600
+    # under ASan our handshakes cost more of that second
+    [ "$SCHEME" = https ] && [ -n "${STACK_SANITIZED:-}" ] && slow=400
     stack_stop_service
     stack_stop_upstream
     stack_upstream "$UP_PORT" --delay-ms 20 --slow-first 50 --slow-first-ms "$slow" --threads 2 ||
         die "upstream did not restart"
-    stack_service 1 --metrics 1 --max-connections 50 --connect-timeout 500 --call-timeout 1000 \
+    stack_service 1 --metrics 1 --max-connections 50 --connect-timeout "$CONNECT_MS" --call-timeout 1000 \
         --request-timeout 3000 --max-in-flight 2000 || die "service did not restart"
     ulimit -n "$(ulimit -Hn)"
     for i in $(seq 250); do
