@@ -847,16 +847,25 @@ static void load_dir(const char *dir, const char *prefix, bool any_case)
     closedir(d);
 }
 
+/* Opens ROOT/NAME (its path left in dir), or NULL when there is none:
+ * an optional fixture directory. Any other failure ends the program. */
+static DIR *open_optional_dir(const char *root, const char *name, char dir[PATH_MAX])
+{
+    DIR *d;
+    join_path(dir, PATH_MAX, root, name);
+    d = opendir(dir);
+    if (d == NULL && errno != ENOENT)
+        fx_fail(dir, strerror(errno));
+    return d;
+}
+
 static void load_items(const char *root)
 {
     char dir[PATH_MAX];
-    join_path(dir, sizeof dir, root, "items");
-    DIR *d = opendir(dir);
+    DIR *d = open_optional_dir(root, "items", dir);
     struct dirent *e;
-    if (d == NULL && errno == ENOENT)
-        return;
     if (d == NULL)
-        fx_fail(dir, strerror(errno));
+        return;
     while ((e = readdir(d)) != NULL) {
         char sub[PATH_MAX], prefix[UUID_LEN + 2];
         if (e->d_name[0] == '.')
@@ -893,13 +902,10 @@ _Static_assert(sizeof CAT_KEY_PREFIX - 1 + CODE_MAX <= KEY_LEN, "catalog key too
 static void load_catalogs(const char *root)
 {
     char dir[PATH_MAX];
-    join_path(dir, sizeof dir, root, "catalogs");
-    DIR *d = opendir(dir);
+    DIR *d = open_optional_dir(root, "catalogs", dir);
     struct dirent *e;
-    if (d == NULL && errno == ENOENT)
-        return;
     if (d == NULL)
-        fx_fail(dir, strerror(errno));
+        return;
     while ((e = readdir(d)) != NULL) {
         char path[PATH_MAX], key[KEY_LEN + 1];
         size_t n = code_len(e->d_name);
