@@ -12,7 +12,9 @@
  *     (no NUL before its length);
  *   route_match: ROUTE_ITEMS only for GET/HEAD on /orders/{one segment}/items
  *     and then order_id is canonical lower-case 8-4-4-4-12; ROUTE_HEALTH
- *     only for GET/HEAD /healthcheck; order_id empty for the others;
+ *     only for GET/HEAD /healthcheck; ROUTE_ENRICH only for POST
+ *     /orders/enriched and ROUTE_BAD_METHOD_POST only for that path with
+ *     another method (or none); order_id empty for the others;
  *   uuid_normalize (on the whole input, on every field): on success the
  *     output is canonical and normalizing it gives it back (idempotent).
  *
@@ -114,6 +116,14 @@ static void fuzz_match(const char *method, const char *path)
     case ROUTE_DOCS:
         if (!fuzz_method_ok(method) || !path || path[0] != '/' || strchr(path + 1, '/'))
             fuzz_fail("route_match: a fixed route for another request");
+        break;
+    case ROUTE_ENRICH:
+        if (!method || strcmp(method, "POST") != 0 || !path || strcmp(path, "/orders/enriched") != 0)
+            fuzz_fail("route_match: ROUTE_ENRICH for another request");
+        break;
+    case ROUTE_BAD_METHOD_POST:
+        if ((method && strcmp(method, "POST") == 0) || !path || strcmp(path, "/orders/enriched") != 0)
+            fuzz_fail("route_match: ROUTE_BAD_METHOD_POST for another request");
         break;
     case ROUTE_NOT_FOUND:
         break;
