@@ -280,8 +280,7 @@ test_big_order() {
 }
 
 test_concurrency() {
-    local a b
-    local try peak
+    local a b try peak
     # "at once" is the upstream seeing all 10 within its 150 ms delay; over
     # TLS each call may first make its own handshake, which a starved
     # machine can spread wider than that: up to three tries (the later
