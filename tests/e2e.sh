@@ -736,12 +736,19 @@ test_tls_dropped_connections() {
     [ "$(grep -c '^200$' "$W/drop-codes")" -ge 90 ] && ok "dropped connections: answers $codes" ||
         ko "dropped connections: at least 90 of 96 answered 200" "$codes"
     # over HTTP/1.1 libcurl itself sends a request again when a reused
-    # connection dies before any answer; over HTTP/2 the service does
+    # connection dies before any answer; over HTTP/2 the service does,
+    # unless libcurl saw the death first and re-sent them itself (seen in
+    # a make check run: 96 answers 200, none retried by the service).
+    # Either way nothing may be lost: with none sent again by the
+    # service, every answer must be a 200.
     if [ "$MODE" = h2 ]; then
         curl -s -o "$m" "http://127.0.0.1:$FRONT_PORT/metrics"
-        grep -Eq '^api_pedidos_upstream_calls_total\{outcome="retried"\} [1-9]' "$m" &&
-            ok "dropped connections: calls on dropped connections were sent again" ||
-            ko "dropped connections: calls sent again" "$(grep retried "$m")"
+        if grep -Eq '^api_pedidos_upstream_calls_total\{outcome="retried"\} [1-9]' "$m"; then
+            ok "dropped connections: calls on dropped connections were sent again"
+        else
+            check "dropped connections: none sent again by the service, so all 96 answered 200" \
+                "$(grep -c '^200$' "$W/drop-codes")" 96
+        fi
     fi
     tail -n +"$((log0 + 1))" "$STACK_RUN/service.log" | grep -q "circuit breaker open" &&
         ko "dropped connections: breaker stayed closed" "$(tail -n +"$((log0 + 1))" "$STACK_RUN/service.log" | grep 'circuit breaker' | head -3)" ||
