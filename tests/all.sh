@@ -23,11 +23,18 @@ cd "$TOP"
 "$TOP/deploy/deps.sh" "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 
 step() { printf '\n=== %s\n' "$*"; }
+# failed_checks FILE...: every failed check with its details, last, so
+# that the end of the output (all a CI page may keep) names them
+failed_checks() {
+    printf '\n=== failed checks\n'
+    grep -A3 '^FAIL - \|^not ok\|^[^ ]*:[0-9]*:[EF]:' "$@" 2>/dev/null | grep -v '^--$' || true
+}
 show_failures() {
     local f
     for f in tests/*.log; do
         grep -q '^FAIL\|^ERROR' "$f" 2>/dev/null && { echo "--- $f"; tail -n 80 "$f"; }
     done
+    failed_checks tests/*.log
     return 1
 }
 # no_skips LOG...: no suite skipped, by automake's results (tests/*.trs)
@@ -52,11 +59,11 @@ cat tests/*.log > check.out
 no_skips check.out
 
 step "make check-asan"
-make -j"$(nproc)" check-asan || { cat check-asan.out; false; }
+make -j"$(nproc)" check-asan || { cat check-asan.out; failed_checks check-asan.out; false; }
 no_skips check-asan.out
 
 step "make check-valgrind"
-make check-valgrind | tee check-valgrind.out
+make check-valgrind | tee check-valgrind.out || { failed_checks check-valgrind.out; false; }
 
 step "make fuzz-smoke"
 make fuzz-smoke | tee fuzz-smoke.out
