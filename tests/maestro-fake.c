@@ -36,7 +36,8 @@
  *   00000f01-0000-4000-8000-0000000000CC  the ORDER call fails with fault CC.
  *   00000f02-0000-4000-8000-0000000000CC  the order answers 3 synthetic
  *     packages (P = 0,1,2); the items call of package 1 fails with fault CC,
- *     packages 0 and 2 answer normally after an extra 2000 ms.
+ *     packages 0 and 2 answer normally after an extra --sibling-ms
+ *     (default 2000 ms).
  *   fault<CC>  the CATALOG call of that code fails with fault CC (only the
  *     CC listed under "catalog scope"; any other fault<CC> is an ordinary
  *     code, looked up in the fixtures: 404).
@@ -126,7 +127,7 @@
 #define FAULT_SLOW 5u
 #define FAULT_RESET 6u
 #define SLOW_FAULT_MS 30000u
-#define SIBLING_DELAY_MS 2000u
+#define SIBLING_DELAY_MS 2000u /* --sibling-ms default */
 #define CONN_LIMIT 20000u
 #define CONN_MEMORY ((size_t)16384) /* per-connection pool; requests are small */
 #define LISTEN_BACKLOG 4096u
@@ -164,18 +165,18 @@
 
 struct config {
     const char *bind, *fixtures, *api_key, *tenant;
-    unsigned long port, delay_ms, slow_ms, threads, slow_first, slow_first_ms;
+    unsigned long port, delay_ms, slow_ms, threads, slow_first, slow_first_ms, sibling_ms;
     double fail_pct, slow_pct;
 };
 
-static struct config cfg = { .bind = "127.0.0.1", .threads = 1 };
+static struct config cfg = { .bind = "127.0.0.1", .threads = 1, .sibling_ms = SIBLING_DELAY_MS };
 
 static void usage(FILE *out)
 {
     fputs("usage: " PROG " --port P [--bind ADDR] [--fixtures DIR]"
           " [--delay-ms L] [--api-key K] [--tenant T] [--fail-rate PCT]"
           " [--slow-rate PCT] [--slow-ms MS] [--slow-first N] [--slow-first-ms MS]"
-          " [--threads N] [--help]\n"
+          " [--sibling-ms MS] [--threads N] [--help]\n"
           "  --port P         TCP port (0: any free port)\n"
           "  --bind ADDR      IPv4/IPv6 address (default 127.0.0.1)\n"
           "  --fixtures DIR   DIR/orders/<order>.json, DIR/items/<order>/<pkg>.json,\n"
@@ -188,6 +189,8 @@ static void usage(FILE *out)
           "  --slow-ms MS     extra delay of slow answers (default 0)\n"
           "  --slow-first N   the first N answers since start wait --slow-first-ms more\n"
           "  --slow-first-ms MS  their extra delay (default 0)\n"
+          "  --sibling-ms MS  extra delay of the good packages of a 00000f02 fault\n"
+          "                   order (default 2000)\n"
           "  --threads N      MHD thread pool size (default 1)\n"
           "Fault orders and codes: see the header of tests/maestro-fake.c.\n", out);
 }
@@ -230,7 +233,7 @@ static double parse_pct(const char *flag, const char *s)
 }
 
 enum { O_PORT = 256, O_BIND, O_FIXTURES, O_DELAY, O_KEY, O_TENANT,
-       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_THREADS, O_HELP };
+       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_SIBLINGMS, O_THREADS, O_HELP };
 
 static const struct option k_options[] = {
     { "port", required_argument, NULL, O_PORT },
@@ -244,6 +247,7 @@ static const struct option k_options[] = {
     { "slow-ms", required_argument, NULL, O_SLOWMS },
     { "slow-first", required_argument, NULL, O_SLOWFIRST },
     { "slow-first-ms", required_argument, NULL, O_SLOWFIRSTMS },
+    { "sibling-ms", required_argument, NULL, O_SIBLINGMS },
     { "threads", required_argument, NULL, O_THREADS },
     { "help", no_argument, NULL, O_HELP },
     { NULL, 0, NULL, 0 }
@@ -265,6 +269,7 @@ static void apply_option(int opt, const char *arg)
     case O_SLOWFIRSTMS:
         cfg.slow_first_ms = parse_ulong("--slow-first-ms", arg, MAX_DELAY_MS);
         break;
+    case O_SIBLINGMS: cfg.sibling_ms = parse_ulong("--sibling-ms", arg, MAX_DELAY_MS); break;
     case O_THREADS: cfg.threads = parse_ulong("--threads", arg, MAX_THREADS); break;
     default: usage(stdout); exit(0);
     }
@@ -1257,7 +1262,7 @@ static void special_items(struct special s, const char *pkg, struct plan *p)
     }
     use_owned(p, gen_items(idx));
     if (s.kind == SK_FAULT_ITEMS)
-        add_delay(p, idx == 1 ? SLOW_FAULT_MS : SIBLING_DELAY_MS);
+        add_delay(p, idx == 1 ? SLOW_FAULT_MS : cfg.sibling_ms);
 }
 
 static void serve_fixture(const char *key, const struct canned *nf, struct plan *p)
