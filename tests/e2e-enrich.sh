@@ -148,7 +148,7 @@ test_enrich_faults() {
 # that the fake still holds (fault05 answers after 30 s) are in flight
 # too: only the rise counts.
 test_enrich_at_once() {
-    local t0 ms held peak
+    local t0 ms held peak try
     [ -z "${STACK_VALGRIND:-}" ] || return 0
     # plain HTTP only: over TLS under ASan the 500 streams or handshakes
     # take longer than the upstream's delay to start (334 in flight over
@@ -159,17 +159,23 @@ test_enrich_at_once() {
     stack_service "$PROCS" "${SVC_FLAGS[@]}" --fanout 500 || die "service did not restart"
     codes_body 500 > "$W/500"
     post "$W/500"   # warm: connections made
-    reset_stats
-    held=$(stat_of in_flight)
-    t0=$(date +%s%N)
-    post "$W/500"
-    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    # up to three tries: on a starved machine (four suites at once on two
+    # cores) starting 500 transfers took longer than the fake's delay; calls
+    # made a few at a time never reach 500, however often they are tried
+    for try in 1 2 3; do
+        reset_stats
+        held=$(stat_of in_flight)
+        t0=$(date +%s%N)
+        post "$W/500"
+        ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+        peak=$(($(stat_of max_in_flight) - held))
+        [ "$peak" = 500 ] && break
+    done
     check "enriched: 500 codes: status" "$STATUS" 200
     check "enriched: 500 codes: 500 entries" "$(grep -o '"gtin":' "$W/b" | wc -l)" 500
     check "enriched: 500 codes: last" "$(grep -o '"syn499":{"name":"Produto 499","description":"Produto 499","gtin":"789000000499[0-9]"}},"missing":\[\]}$' "$W/b" | wc -l)" 1
     check "enriched: 500 codes: 500 calls" "$(stat_of requests)" 500
-    peak=$(($(stat_of max_in_flight) - held))
-    check "enriched: 500 codes: 500 calls in flight at once" "$peak" 500
+    check "enriched: 500 codes: 500 calls in flight at once (try $try)" "$peak" 500
     # a time, not a check: this machine may be busy (bench/run measures)
     echo "note - enriched: 500 codes answered in ${ms} ms (L = ${DELAY_MS} ms)"
     stack_stop_service
