@@ -34,6 +34,7 @@ int gate_enter(struct gate *g)
     if (g->connecting >= g->max)
         return 0;
     g->connecting++;
+    g->open++;
     return 1;
 }
 
@@ -51,6 +52,10 @@ void gate_closed(struct gate *g, int local_port)
         gate_mark(g, local_port, 0);
     else
         gate_leave(g);
+    if (g->open > 0)
+        g->open--;
+    if (g->connecting > g->open)
+        g->connecting = g->open; /* a count no socket backs (gate.h) */
 }
 
 void gate_set_max(struct gate *g, int max)

@@ -15,6 +15,12 @@
  * local port) or the socket's closing. Ready connections are remembered
  * by local port (one bit each), so that a reused connection is not
  * counted again and a closing one is known as ready or not.
+ * A port is only a hint: a closing socket may no longer tell its port,
+ * and a later connection may get the port of a stale bit, whose count
+ * would then never be given back. Every socket being set up is an open
+ * socket, so the count is held to the open sockets: a stale count is
+ * dropped when the sockets it outlived close, and never blocks more
+ * than the sockets still open.
  * Pure counting: the poller calls it, loop thread only. */
 #ifndef GATE_H
 #define GATE_H
@@ -25,7 +31,8 @@
 
 struct gate {
     int max;        /* connections in set-up at once, >= 1 */
-    int connecting; /* now */
+    int connecting; /* now, at most open */
+    int open;       /* sockets opened through gate_enter, not yet closed */
     uint8_t ready[GATE_PORTS / 8]; /* local ports of ready connections */
 };
 
