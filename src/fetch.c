@@ -150,7 +150,7 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
     f->owner = owner;
     f->index = index;
     f->prev = f->next = f->wait_prev = f->wait_next = NULL;
-    f->waiting = f->retried = 0;
+    f->waiting = f->retried = f->starved = 0;
     fetch_clear(f);
     return f;
 }
@@ -206,7 +206,7 @@ enum fetch_health fetch_health(const struct fetch *f)
     case CURLE_OK:
         return f->status >= 500 ? FETCH_FAULT : FETCH_HEALTHY;
     case CURLE_OPERATION_TIMEDOUT:
-        return f->sent || f->dialed ? FETCH_FAULT : FETCH_QUEUED;
+        return (f->sent || f->dialed) && !f->starved ? FETCH_FAULT : FETCH_QUEUED;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_SSL_CONNECT_ERROR:

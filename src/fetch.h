@@ -39,7 +39,9 @@ enum fetch_health {
     FETCH_QUEUED,  /* timed out before it had a connection: it waited in
                       curl's queue behind max_connections (or for an
                       HTTP/2 connection being opened by another call);
-                      our saturation, nothing of the upstream's */
+                      or timed out anywhere after our own queue had left
+                      it less than a connect timeout (starved): our
+                      saturation, nothing of the upstream's */
 };
 
 struct fetch_opts {
@@ -73,6 +75,8 @@ struct fetch {
     unsigned char retried; /* the caller's: started again once already */
     unsigned char gated;   /* the socket opener said "not now" (errno
                               EAGAIN) at least once */
+    unsigned char starved; /* the caller's: started again with less than
+                              a connect timeout left (fetch_health) */
     CURLcode code; /* set by fetch_finish() */
     long status;   /* HTTP status, 0 when none came */
     char error[CURL_ERROR_SIZE]; /* curl's own words for a failure */

@@ -336,6 +336,10 @@ static int loop_restart(struct loop *l, struct fetch *f, int slot)
 
     if (now >= end || fetch_again(f, (long)(end - now)))
         return -1;
+    /* what our queue left it may not even cover a connect: a timeout
+       then says nothing of the upstream (a starved burst opened the
+       breaker on such calls, "Connection timed out after 0 ms") */
+    f->starved = end - now < (uint64_t)l->cfg->connect_timeout_ms;
     slot = slot < 0 ? conns_add(&l->conns, f->easy) : conns_add_at(&l->conns, slot, f->easy);
     if (slot < 0)
         return -1;

@@ -54,6 +54,26 @@ START_TEST(test_health)
 }
 END_TEST
 
+/* A call our queue left with less than a connect timeout: its timeout,
+ * wherever it came, is our saturation; a refusal is still the upstream's. */
+START_TEST(test_starved)
+{
+    struct fetch f = {0};
+
+    f.starved = 1;
+    f.code = CURLE_OPERATION_TIMEDOUT;
+    f.dialed = 1;
+    ck_assert_int_eq(fetch_health(&f), FETCH_QUEUED);
+    f.sent = 1;
+    ck_assert_int_eq(fetch_health(&f), FETCH_QUEUED);
+    f.code = CURLE_COULDNT_CONNECT;
+    ck_assert_int_eq(fetch_health(&f), FETCH_FAULT);
+    f.code = CURLE_OK;
+    f.status = 503;
+    ck_assert_int_eq(fetch_health(&f), FETCH_FAULT);
+}
+END_TEST
+
 /* A call is parked only when the gate said "not now" to every address
  * curl tried; one that got a socket for another address ended as any
  * other call, whatever its result. */
@@ -114,6 +134,7 @@ static Suite *fetch_suite(void)
     tcase_add_loop_test(tc, test_health, 0, sizeof(cases) / sizeof(cases[0]));
     tcase_add_test(tc, test_never_ran_and_reuse);
     tcase_add_test(tc, test_held_back);
+    tcase_add_test(tc, test_starved);
     suite_add_tcase(s, tc);
     return s;
 }
