@@ -10,44 +10,56 @@
  * Sessions made by the first handshakes are then resumed by the later
  * ones (conns.h), which costs far less.
  *
- * A connection counts from the socket's opening until its first request
- * is about to be sent (curl's CURLOPT_PREREQFUNCTION, which gives the
- * local port) or the socket's closing. Ready connections are remembered
- * by local port (one bit each), so that a reused connection is not
- * counted again and a closing one is known as ready or not.
- * A port is only a hint: a closing socket may no longer tell its port,
- * and a later connection may get the port of a stale bit, whose count
- * would then never be given back. Every socket being set up is an open
- * socket, so the count is held to the open sockets: a stale count is
- * dropped when the sockets it outlived close, and never blocks more
- * than the sockets still open.
- * Pure counting: the poller calls it, loop thread only. */
+ * The gate lists the sockets in set-up, by descriptor: one enters when
+ * it is opened and leaves when its first request is about to be sent
+ * (curl's CURLOPT_PREREQFUNCTION, which names the connection by its
+ * local port only: the listed sockets' ports are looked up to find it),
+ * when it closes, or when it has been listed for longer than a set-up
+ * can last (curl's connect timeout). That last rule is the floor under
+ * the others: whatever curl does or does not tell us, no socket holds a
+ * place longer than the connect timeout, so the gate cannot stay shut.
+ * (It once counted ports instead; a port told wrongly left a count that
+ * nothing gave back, and a process stayed shut for good.)
+ * Pure bookkeeping: the poller calls it, loop thread only. */
 #ifndef GATE_H
 #define GATE_H
 
 #include <stdint.h>
 
-#define GATE_PORTS 65536
-
-struct gate {
-    int max;        /* connections in set-up at once, >= 1 */
-    int connecting; /* now, at most open */
-    int open;       /* sockets opened through gate_enter, not yet closed */
-    uint8_t ready[GATE_PORTS / 8]; /* local ports of ready connections */
+/* A socket in set-up. */
+struct gate_conn {
+    int fd;
+    int port;            /* local port, 0 until looked up */
+    uint64_t opened_ms;
 };
 
-void gate_init(struct gate *g, int max);
-/* A socket is about to be opened: 1 (counted), or 0 when max are
- * already being set up (the caller does not open it). */
-int gate_enter(struct gate *g);
-/* A request is about to be sent on the connection of local_port: a new
- * connection is ready (counted out), a known one changes nothing. */
-void gate_ready(struct gate *g, int local_port);
-/* A socket closed; local_port 0 when it never had one. */
-void gate_closed(struct gate *g, int local_port);
+struct gate {
+    int max;             /* connections in set-up at once, >= 1 */
+    long setup_ms;       /* the longest a set-up may last, > 0 */
+    int n, cap;
+    struct gate_conn *conn; /* n listed, owned */
+};
+
+/* Local port of descriptor fd, 0 when it has none (yet). */
+typedef int (*gate_port_fn)(int fd);
+
+/* 0, or -1 when out of memory. */
+int gate_init(struct gate *g, int max, long setup_ms);
+void gate_free(struct gate *g);
+/* How many more sockets may start their set-up at now (ms); listed
+ * sockets older than setup_ms are dropped first. */
+int gate_room(struct gate *g, uint64_t now);
+/* Socket fd was opened at now (the caller saw room first). A descriptor
+ * already listed was closed without our hearing: its entry starts again.
+ * 0, or -1 when out of memory (fd is not listed). */
+int gate_enter(struct gate *g, int fd, uint64_t now);
+/* A request is about to be sent on the connection of local_port: the
+ * listed socket with that port (looked up with port_of) leaves; a port
+ * no listed socket has is a connection that was ready already. */
+void gate_ready(struct gate *g, int local_port, gate_port_fn port_of);
+/* Socket fd is closing: it leaves, if listed. */
+void gate_closed(struct gate *g, int fd);
 /* Sets max (>= 1): the calls held back start as room appears. */
 void gate_set_max(struct gate *g, int max);
-/* How many more connections may start their set-up now. */
-int gate_room(const struct gate *g);
 
 #endif

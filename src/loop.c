@@ -824,7 +824,7 @@ err:
 
 static int loop_setup_upstream(struct loop *l)
 {
-    l->poller = poller_new(loop_cold_gate(l));
+    l->poller = poller_new(loop_cold_gate(l), l->cfg->connect_timeout_ms);
     if (!l->poller)
         return -1;
     return conns_init(&l->conns, l->poller, l->cfg->max_connections);

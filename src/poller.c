@@ -171,19 +171,21 @@ curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_so
 {
     struct poller *p = arg;
     struct poller_sock *k;
+    uint64_t now = clock_ms();
     curl_socket_t s;
 
     (void)purpose;
-    if (!gate_enter(&p->gate)) {
+    if (gate_room(&p->gate, now) <= 0) {
         errno = EAGAIN;
         return CURL_SOCKET_BAD;
     }
     s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    k = s >= 0 ? poller_sock_of(p, s) : NULL;
-    if (!k) {
-        if (s >= 0)
-            close(s);
-        gate_closed(&p->gate, 0);
+    if (s < 0)
+        return CURL_SOCKET_BAD;
+    k = poller_sock_of(p, s);
+    if (!k || gate_enter(&p->gate, s, now)) {
+        close(s);
+        errno = ENOMEM;
         return CURL_SOCKET_BAD;
     }
     k->in_epoll = k->wanted = 0; /* a new descriptor: epoll has it not */
@@ -212,7 +214,7 @@ int poller_close_socket(void *arg, curl_socket_t s)
 
     if (s >= 0 && (size_t)s < p->nsocks && p->socks[s].ours) {
         p->socks[s].in_epoll = p->socks[s].wanted = p->socks[s].ours = 0;
-        gate_closed(&p->gate, poller_local_port(s));
+        gate_closed(&p->gate, s);
     }
     return close(s);
 }
@@ -224,13 +226,13 @@ int poller_prereq(void *arg, char *remote_ip, char *local_ip, int remote_port, i
     (void)remote_ip;
     (void)local_ip;
     (void)remote_port;
-    gate_ready(&p->gate, local_port);
+    gate_ready(&p->gate, local_port, poller_local_port);
     return CURL_PREREQFUNC_OK;
 }
 
-int poller_gate_room(const struct poller *p)
+int poller_gate_room(struct poller *p)
 {
-    return gate_room(&p->gate);
+    return gate_room(&p->gate, clock_ms());
 }
 
 void poller_gate_max(struct poller *p, int max_connecting)
@@ -268,14 +270,17 @@ static int poller_add(int ep, int fd, uint32_t events, uint64_t data)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-struct poller *poller_new(int max_connecting)
+struct poller *poller_new(int max_connecting, long setup_ms)
 {
     struct poller *p = calloc(1, sizeof(*p));
     int i;
 
     if (!p)
         return NULL;
-    gate_init(&p->gate, max_connecting);
+    if (gate_init(&p->gate, max_connecting, setup_ms)) {
+        free(p);
+        return NULL;
+    }
     for (i = 0; i < POLLER_MULTI_MAX; i++) {
         p->m[i].p = p;
         p->m[i].timer_ms = -1;
@@ -312,6 +317,7 @@ void poller_free(struct poller *p)
     if (p->wake_fd >= 0)
         close(p->wake_fd);
     free(p->socks);
+    gate_free(&p->gate);
     free(p);
 }
 

@@ -30,8 +30,9 @@ struct poller;
 typedef void (*poller_peer_fn)(void *tag, uint32_t events, void *arg);
 
 /* NULL on failure. At most max_connecting upstream connections are in
- * their set-up at once (gate.h). */
-struct poller *poller_new(int max_connecting);
+ * their set-up at once, none counted longer than setup_ms (curl's
+ * connect timeout: gate.h). */
+struct poller *poller_new(int max_connecting, long setup_ms);
 /* Frees the poller; the multi handles stay the caller's (clean them up
  * first: curl closes their sockets through poller_close_socket). */
 void poller_free(struct poller *p);
@@ -48,7 +49,7 @@ curl_socket_t poller_open_socket(void *poller, curlsocktype purpose, struct curl
 int poller_close_socket(void *poller, curl_socket_t s);
 int poller_prereq(void *poller, char *remote_ip, char *local_ip, int remote_port, int local_port);
 /* How many more upstream connections may start their set-up now. */
-int poller_gate_room(const struct poller *p);
+int poller_gate_room(struct poller *p);
 /* Sets how many may be in their set-up at once. */
 void poller_gate_max(struct poller *p, int max_connecting);
 /* After poller_run(): the next transfer whose socket epoll refused

@@ -27,7 +27,7 @@ step() { printf '\n=== %s\n' "$*"; }
 # that the end of the output (all a CI page may keep) names them
 failed_checks() {
     printf '\n=== failed checks\n'
-    grep -A3 '^FAIL - \|^not ok\|^[^ ]*:[0-9]*:[EF]:' "$@" 2>/dev/null | grep -v '^--$' || true
+    grep -A3 '^FAIL - \|^[^ ]*:[0-9]*:[EF]:' "$@" 2>/dev/null | grep -v '^--$' || true
 }
 show_failures() {
     local f

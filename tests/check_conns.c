@@ -12,7 +12,7 @@ static struct conns c;
 static void setup(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    p = poller_new(64);
+    p = poller_new(64, 2000);
     ck_assert_ptr_nonnull(p);
 }
 

@@ -129,7 +129,7 @@ static void setup(void)
     getsockname(listen_fd, (struct sockaddr *)&sa, &len);
     port = ntohs(sa.sin_port);
     ck_assert_int_eq(pthread_create(&server, NULL, server_main, NULL), 0);
-    p = poller_new(64);
+    p = poller_new(64, 2000);
     multi = curl_multi_init();
     ck_assert_int_eq(poller_attach(p, 0, multi), 0);
 }
