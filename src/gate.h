@@ -46,8 +46,8 @@ typedef int (*gate_port_fn)(int fd);
 /* 0, or -1 when out of memory. */
 int gate_init(struct gate *g, int max, long setup_ms);
 void gate_free(struct gate *g);
-/* How many more sockets may start their set-up at now (ms); listed
- * sockets older than setup_ms are dropped first. */
+/* How many more sockets may start their set-up at now (ms); when none
+ * may, listed sockets older than setup_ms are dropped first. */
 int gate_room(struct gate *g, uint64_t now);
 /* Socket fd was opened at now (the caller saw room first). A descriptor
  * already listed was closed without our hearing: its entry starts again.
