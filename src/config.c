@@ -27,6 +27,8 @@ static const struct config_num config_nums[] = {
      "ms to connect to the upstream", "MS"},
     {"call-timeout", "API_PEDIDOS_CALL_TIMEOUT_MS", CFG_OFF(call_timeout_ms), 5000, 1, 600000,
      "ms for one upstream call, queueing included", "MS"},
+    {"stall-timeout", "API_PEDIDOS_STALL_TIMEOUT_MS", CFG_OFF(stall_timeout_ms), 2000, 100, 600000,
+     "ms an upstream answer may send nothing once its body has begun; past it the call fails (502)", "MS"},
     {"request-timeout", "API_PEDIDOS_REQUEST_TIMEOUT_MS", CFG_OFF(request_timeout_ms), 10000, 1, 600000,
      "ms for a whole request; past it 502", "MS"},
     {"max-body", "API_PEDIDOS_MAX_BODY", CFG_OFF(max_body), 8 * MIB, 1024, 1024 * MIB,

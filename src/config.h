@@ -25,6 +25,7 @@ struct config {
     long max_in_flight;    /* requests held at once; past it: 503 */
     long connect_timeout_ms;
     long call_timeout_ms;  /* one upstream call, queueing included */
+    long stall_timeout_ms; /* an answer silent this long mid-body fails */
     long request_timeout_ms; /* the whole request */
     long max_body;         /* bytes of one upstream answer */
     long max_answer;       /* bytes of our answer */

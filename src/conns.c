@@ -2,12 +2,21 @@
 
 #include <string.h>
 
-/* The connections handle i may open. */
-static long conns_limit(const struct conns *c, int i)
+/* Over HTTP/2 the first handle takes what the others' one each leaves,
+ * up to CONNS_MULTIPLEXED_MAX (none may have 0: to curl, no limit). */
+long conns_limit(const struct conns *c, int i)
 {
-    if (c->multiplexed && c->limit[i] > CONNS_MULTIPLEXED_MAX)
-        return CONNS_MULTIPLEXED_MAX;
-    return c->limit[i];
+    long sum = 0, rest;
+    int k;
+
+    if (!c->multiplexed)
+        return c->limit[i];
+    if (i > 0)
+        return 1;
+    for (k = 0; k < c->count; k++)
+        sum += c->limit[k];
+    rest = sum - (c->count - 1);
+    return rest < CONNS_MULTIPLEXED_MAX ? rest : CONNS_MULTIPLEXED_MAX;
 }
 
 static int conns_set_limit(CURLM *m, long limit)
@@ -91,6 +100,8 @@ int conns_add(struct conns *c, CURL *e)
 {
     int slot = c->next;
 
+    if (c->multiplexed)
+        return conns_add_at(c, 0, e);
     c->next = (c->next + 1) % c->count;
     return conns_add_at(c, slot, e);
 }

@@ -1,5 +1,7 @@
 #include "fetch.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@ static size_t fetch_on_data(char *p, size_t size, size_t n, void *arg)
 
     if (jbuf_put(&f->body, p, size * n))
         return 0;
+    f->data_ms = clock_ms();
     return size * n;
 }
 
@@ -137,6 +140,8 @@ static void fetch_clear(struct fetch *f)
     f->error[0] = '\0';
     f->local_port = 0;
     f->sent = f->dialed = 0;
+    f->stalled = 0;
+    f->data_ms = 0;
     f->body.len = 0;
 }
 
@@ -179,6 +184,20 @@ enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code)
     return f->status >= 200 && f->status < 300 ? FETCH_OK : FETCH_FAILED;
 }
 
+int fetch_stalled(const struct fetch *f, uint64_t now, long stall_ms)
+{
+    return f->data_ms && now >= f->data_ms + (uint64_t)stall_ms;
+}
+
+enum fetch_outcome fetch_stall(struct fetch *f)
+{
+    enum fetch_outcome out = fetch_finish(f, CURLE_OPERATION_TIMEDOUT);
+
+    f->stalled = 1;
+    f->sent = 1; /* its answer began: the upstream's fault, not our queue's */
+    return out;
+}
+
 /* Log lines quote the reason: no quote, backslash or control byte in it. */
 static void fetch_sanitise(char *s)
 {
@@ -190,7 +209,9 @@ static void fetch_sanitise(char *s)
 
 const char *fetch_describe(const struct fetch *f, char *buf, size_t cap)
 {
-    if (f->code == CURLE_WRITE_ERROR || f->code == CURLE_FILESIZE_EXCEEDED)
+    if (f->stalled)
+        snprintf(buf, cap, "answer stalled mid-body (%zu bytes came)", f->body.len);
+    else if (f->code == CURLE_WRITE_ERROR || f->code == CURLE_FILESIZE_EXCEEDED)
         snprintf(buf, cap, "body over the cap");
     else if (f->code != CURLE_OK)
         snprintf(buf, cap, "%s", f->error[0] ? f->error : curl_easy_strerror(f->code));

@@ -83,6 +83,8 @@ struct fetch {
     curl_opensocket_callback open_socket; /* from fetch_opts */
     void *socket_data;
     long local_port; /* of its connection, 0 when it had none */
+    uint64_t data_ms; /* when body bytes last came; 0: none yet */
+    int stalled;   /* failed by fetch_stall(), not by curl */
     int sent;      /* its request went out (curl reached pretransfer) */
     int dialed;    /* curl opened a socket for it: it was connecting */
 };
@@ -107,6 +109,16 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
  * transfer cancelled as it timed out (code CURLE_OPERATION_TIMEDOUT),
  * before it is removed from its multi handle. */
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code);
+/* 1 when f's body has begun and nothing more came for stall_ms. curl
+ * cannot tell such a stream: an HTTP/2 gateway (nginx 1.22 and 1.26)
+ * whose upstream cut an answer mid-body queues the stream's reset
+ * without sending it while the connection is otherwise quiet, and the
+ * connection itself stays alive for the other calls on it. */
+int fetch_stalled(const struct fetch *f, uint64_t now, long stall_ms);
+/* Ends a stalled transfer as fetch_finish() would a timed-out one (a
+ * fault of the upstream: its request was sent), before it is removed
+ * from its multi handle. */
+enum fetch_outcome fetch_stall(struct fetch *f);
 /* A short reason for logs ("status 500", curl's detailed message such as
  * "SSL certificate problem: certificate has expired"), with no double
  * quote or control character in it. */

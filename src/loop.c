@@ -22,12 +22,17 @@
    long: most are answered sooner, and then a watch's epoll_ctl would buy
    nothing. */
 #define LOOP_WATCH_AFTER_MS 20
+/* How often the calls in flight are looked over for stalled answers
+   (fetch_stalled()): a stalled call ends at most this much past
+   --stall-timeout. */
+#define LOOP_STALL_CHECK_MS 250
 
 struct loop {
     const struct config *cfg;
     struct poller *poller;
     struct conns conns;                  /* the upstream connections */
     uint64_t last_busy;                  /* when a job was last live */
+    uint64_t stall_check_at;             /* when to look for stalled calls */
     struct curl_slist *headers;
     int offer_h2;                        /* https, and --upstream-http2 1 */
     long pipewait;                       /* offer_h2, until an answer says
@@ -502,8 +507,8 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
         return;
     }
     conns_multiplexed(&l->conns);
-    log_info("msg=\"upstream speaks HTTP/2: at most %d connections per multi handle\"",
-             CONNS_MULTIPLEXED_MAX);
+    log_info("msg=\"upstream speaks HTTP/2: calls share at most %ld connections\"",
+             conns_limit(&l->conns, 0));
 }
 
 /* A call that died with the kept-alive connection it reused is sent
@@ -529,12 +534,29 @@ static int loop_try_again(struct loop *l, struct fetch *f, enum fetch_outcome ou
     return 1;
 }
 
+/* Call f of job j is over (off its multi handle): it is weighed, and
+ * its answer goes to the workflow, or its failure fails the job. */
+static void loop_end_call(struct loop *l, struct job *j, struct fetch *f, enum fetch_outcome out)
+{
+    char why[128];
+
+    loop_unlink_fetch(j, f);
+    loop_measure(f, out, METRICS_UP_COUNT);
+    loop_record(l, j, f);
+    if (out == FETCH_OK)
+        loop_on_body(l, j, f);
+    else if (out == FETCH_NOT_FOUND)
+        loop_take(l, j, f, 0);
+    else
+        loop_fail(l, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
+    fetch_free(&l->pool, f);
+}
+
 static void loop_on_done(struct loop *l, CURLMsg *msg)
 {
     struct fetch *f = NULL;
     struct job *j;
     enum fetch_outcome out;
-    char why[128];
 
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
     j = f->owner;
@@ -549,16 +571,30 @@ static void loop_on_done(struct loop *l, CURLMsg *msg)
     loop_learn_protocol(l, f);
     if (loop_try_again(l, f, out))
         return;
-    loop_unlink_fetch(j, f);
-    loop_measure(f, out, METRICS_UP_COUNT);
-    loop_record(l, j, f);
-    if (out == FETCH_OK)
-        loop_on_body(l, j, f);
-    else if (out == FETCH_NOT_FOUND)
-        loop_take(l, j, f, 0);
-    else
-        loop_fail(l, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
-    fetch_free(&l->pool, f);
+    loop_end_call(l, j, f, out);
+}
+
+/* Calls whose answer began and then went silent for --stall-timeout
+ * fail, and with them their job (fetch.h: curl would wait for them
+ * until --call-timeout). One per job: failing the job ends the rest. */
+static void loop_check_stalls(struct loop *l, uint64_t now)
+{
+    struct job *j, *next;
+    struct fetch *f;
+
+    if (now < l->stall_check_at)
+        return;
+    l->stall_check_at = now + LOOP_STALL_CHECK_MS;
+    for (j = l->live_head; j; j = next) {
+        next = j->next; /* failing j frees it, and only it */
+        for (f = j->fetches; f; f = f->next) {
+            if (f->waiting || !fetch_stalled(f, now, l->cfg->stall_timeout_ms))
+                continue;
+            conns_remove(&l->conns, f->slot, f->easy);
+            loop_end_call(l, j, f, fetch_stall(f));
+            break;
+        }
+    }
 }
 
 /* Calls whose socket epoll refused (poller_next_unwatched()): each one's
@@ -696,8 +732,10 @@ static int loop_wait_ms(const struct loop *l, uint64_t now)
 {
     uint64_t wait = LOOP_IDLE_WAIT_MS;
 
-    if (l->live_head)
+    if (l->live_head) {
         loop_wake_by(&wait, l->live_head->deadline_ms, now);
+        loop_wake_by(&wait, l->stall_check_at, now);
+    }
     if (l->wait_head)
         loop_wake_by(&wait, loop_call_end(l, l->wait_head), now);
     if (l->writing_head)
@@ -791,6 +829,7 @@ static void *loop_main(void *arg)
         loop_reap(l);
         now = clock_ms();
         loop_expire(l, now); /* its closed connections give the gate room */
+        loop_check_stalls(l, now);
         loop_resume(l, now);
         loop_breaker_tick(l, now);
         loop_expire_writing(l, now);

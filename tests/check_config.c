@@ -28,6 +28,7 @@ static const struct num_setting nums[] = {
     {"max-in-flight", "API_PEDIDOS_MAX_IN_FLIGHT", OFF(max_in_flight), 1024, 1, 100000, 50},
     {"connect-timeout", "API_PEDIDOS_CONNECT_TIMEOUT_MS", OFF(connect_timeout_ms), 2000, 1, 600000, 1500},
     {"call-timeout", "API_PEDIDOS_CALL_TIMEOUT_MS", OFF(call_timeout_ms), 5000, 1, 600000, 7000},
+    {"stall-timeout", "API_PEDIDOS_STALL_TIMEOUT_MS", OFF(stall_timeout_ms), 2000, 100, 600000, 500},
     {"request-timeout", "API_PEDIDOS_REQUEST_TIMEOUT_MS", OFF(request_timeout_ms), 10000, 1, 600000, 20000},
     {"max-body", "API_PEDIDOS_MAX_BODY", OFF(max_body), 8 * MIB, 1024, 1024 * MIB, 4096},
     {"max-answer", "API_PEDIDOS_MAX_ANSWER", OFF(max_answer), 64 * MIB, 1024, 1024 * MIB, 2048},

@@ -1,5 +1,6 @@
 /* check_conns: the connection limit split over the multi handles, the
- * handles taken in turn, and the idle reset. No transfer runs here. */
+ * handles taken in turn, the HTTP/2 split (every call on the first
+ * handle), and the idle reset. No transfer runs here. */
 #include <check.h>
 #include <stdlib.h>
 
@@ -74,6 +75,46 @@ START_TEST(test_in_turn)
 }
 END_TEST
 
+/* Over HTTP/2 the first handle takes every new call and what the others'
+ * one connection each leaves of the setting, up to
+ * CONNS_MULTIPLEXED_MAX; the sum still never exceeds the setting, and a
+ * reset goes back to the split and to handles in turn. */
+START_TEST(test_multiplexed)
+{
+    long max = split_max[_i], want, sum = 0;
+    CURL *e = curl_easy_init();
+    int i, slot;
+
+    ck_assert_int_eq(conns_init(&c, p, max), 0);
+    conns_multiplexed(&c);
+    want = max - (c.count - 1);
+    if (want > CONNS_MULTIPLEXED_MAX)
+        want = CONNS_MULTIPLEXED_MAX;
+    ck_assert_int_eq(conns_limit(&c, 0), want);
+    for (i = 0; i < c.count; i++) {
+        ck_assert_int_ge(conns_limit(&c, i), 1);
+        if (i > 0)
+            ck_assert_int_eq(conns_limit(&c, i), 1);
+        sum += conns_limit(&c, i);
+    }
+    ck_assert_int_le(sum, max);
+    for (i = 0; i < 3; i++) {
+        slot = conns_add(&c, e);
+        ck_assert_int_eq(slot, 0);
+        conns_remove(&c, slot, e);
+    }
+    ck_assert_int_eq(conns_reset(&c), 0);
+    for (i = 0; i < c.count; i++)
+        ck_assert_int_eq(conns_limit(&c, i), c.limit[i]);
+    for (i = 0; i < c.count; i++) {
+        slot = conns_add(&c, e);
+        ck_assert_int_eq(slot, i); /* none was taken in turn since init */
+        conns_remove(&c, slot, e);
+    }
+    curl_easy_cleanup(e);
+}
+END_TEST
+
 START_TEST(test_reset)
 {
     CURLM *before[CONNS_MULTI_MAX];
@@ -108,6 +149,7 @@ static Suite *conns_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_split, 0, (int)(sizeof(split_max) / sizeof(split_max[0])));
     tcase_add_test(tc, test_in_turn);
+    tcase_add_loop_test(tc, test_multiplexed, 0, (int)(sizeof(split_max) / sizeof(split_max[0])));
     tcase_add_test(tc, test_reset);
     suite_add_tcase(s, tc);
     return s;

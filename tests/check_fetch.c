@@ -1,5 +1,6 @@
-/* check_fetch: what a finished call says of the upstream's health, and
- * that a pooled transfer forgets what its last call said. */
+/* check_fetch: what a finished call says of the upstream's health, when
+ * an answer counts as stalled, and that a pooled transfer forgets what
+ * its last call said. */
 #include <check.h>
 #include <stdlib.h>
 
@@ -126,6 +127,38 @@ START_TEST(test_never_ran_and_reuse)
 }
 END_TEST
 
+/* Only an answer whose body began can stall; a stalled call is the
+ * upstream's fault, says so in the log, and its transfer forgets it. */
+START_TEST(test_stalled)
+{
+    struct fetch_pool p;
+    struct fetch_opts o = {.connect_timeout_ms = 1000, .timeout_ms = 1000, .max_body = 4096,
+                           .max_idle_s = 60, .http_version = CURL_HTTP_VERSION_1_1};
+    struct fetch *f, *g;
+    char why[128];
+
+    fetch_pool_init(&p, 4);
+    f = fetch_new(&p, "http://127.0.0.1:9/x", &o, NULL, 0);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fetch_stalled(f, 1000000, 2000), 0); /* no body yet */
+    f->data_ms = 5000;
+    f->body.len = 17;
+    ck_assert_int_eq(fetch_stalled(f, 5000, 2000), 0);
+    ck_assert_int_eq(fetch_stalled(f, 6999, 2000), 0);
+    ck_assert_int_eq(fetch_stalled(f, 7000, 2000), 1);
+    ck_assert_int_eq(fetch_stall(f), FETCH_FAILED); /* curl saw it never ran */
+    ck_assert_int_eq(fetch_health(f), FETCH_FAULT);
+    ck_assert_str_eq(fetch_describe(f, why, sizeof(why)), "answer stalled mid-body (17 bytes came)");
+    fetch_free(&p, f);
+    g = fetch_new(&p, "http://127.0.0.1:9/y", &o, NULL, 1);
+    ck_assert_ptr_eq(g, f); /* from the pool */
+    ck_assert_int_eq(g->stalled, 0);
+    ck_assert_int_eq(fetch_stalled(g, 1000000, 2000), 0);
+    fetch_free(&p, g);
+    fetch_pool_clear(&p);
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
     Suite *s = suite_create("fetch");
@@ -135,6 +168,7 @@ static Suite *fetch_suite(void)
     tcase_add_test(tc, test_never_ran_and_reuse);
     tcase_add_test(tc, test_held_back);
     tcase_add_test(tc, test_starved);
+    tcase_add_test(tc, test_stalled);
     suite_add_tcase(s, tc);
     return s;
 }
