@@ -21,8 +21,9 @@
  * records and more wake-ups of libcurl. Once the upstream is known to
  * speak HTTP/2 every new transfer goes to the first handle, which may
  * then open up to CONNS_MULTIPLEXED_MAX connections (the others keep one
- * each, for what they still hold). Measured with bench part 8: 17 to 32 %
- * less CPU per answer than the split.
+ * each, for what they still hold; the loop bounds the process's sockets
+ * to CONNS_MULTIPLEXED_MAX as well: poller_open_max()). Measured with
+ * bench part 8: 17 to 32 % less CPU per answer than the split.
  *
  * One share handle (curl_share) holds the TLS sessions and the DNS cache
  * of all the multi handles, so a connection opened on any of them resumes
@@ -41,10 +42,10 @@
 
 #define CONNS_MULTI_MAX 8
 /* Connections of the one handle that carries every call once the
- * upstream is known to speak HTTP/2: each connection carries up to 100
- * calls at once (curl's default), so 64 hold 6400. Without a cap
- * libcurl 7.88 was seen to open 16 per handle for a burst that 3
- * would have carried. */
+ * upstream is known to speak HTTP/2, and of the whole process then:
+ * each connection carries up to 100 calls at once (curl's default), so
+ * 64 hold 6400. Without a cap libcurl 7.88 was seen to open 16 per
+ * handle for a burst that 3 would have carried. */
 #define CONNS_MULTIPLEXED_MAX 64
 
 struct conns {

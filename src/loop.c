@@ -481,14 +481,31 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
  * gate counts for the whole process): were it HTTP/2, the calls that wait
  * will all fit on it, and libcurl 7.88, even with PIPEWAIT, was seen to
  * open 136 connections for a cold burst of 1000 orders. The first answer
- * (any status) decides: over HTTP/2 each handle keeps to a few
- * connections (conns.h), over HTTP/1.1 the gate opens to
+ * (any status) decides: over HTTP/2 the calls go to one handle
+ * (conns.h), over HTTP/1.1 to all in turn; either way the gate opens to
  * --max-connecting. */
 static int loop_cold_gate(const struct loop *l)
 {
     long max = l->cfg->max_connecting;
 
     return (int)(l->offer_h2 && max > CONNS_MULTI_MAX ? CONNS_MULTI_MAX : max);
+}
+
+/* While the upstream speaks HTTP/2, or may (it has not answered yet),
+ * the process holds at most CONNS_MULTIPLEXED_MAX connections (never
+ * more than --max-connections): the poller refuses more sockets, and a
+ * call that would open one waits, as at the gate. curl's own limits are
+ * per multi handle, and the connections the other handles opened before
+ * HTTP/2 was known stay open until their calls end (without this bound
+ * a cold burst of 1000 orders was seen to hold 74). Over HTTP/1.1,
+ * --max-connections split over the handles is the bound. */
+static void loop_bound_open(struct loop *l, int maybe_http2)
+{
+    long max = l->cfg->max_connections;
+
+    if (max > CONNS_MULTIPLEXED_MAX)
+        max = CONNS_MULTIPLEXED_MAX;
+    poller_open_max(l->poller, maybe_http2 ? (int)max : 0);
 }
 
 static void loop_learn_protocol(struct loop *l, const struct fetch *f)
@@ -504,6 +521,7 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
         /* libcurl 8.14 would keep a call waiting for a connection of its
            handle to finish instead of opening another one */
         l->pipewait = 0;
+        loop_bound_open(l, 0);
         return;
     }
     conns_multiplexed(&l->conns);
@@ -782,6 +800,7 @@ static void loop_idle(struct loop *l, uint64_t now)
     l->pipewait = l->offer_h2;
     l->protocol_known = !l->offer_h2;
     poller_gate_max(l->poller, loop_cold_gate(l));
+    loop_bound_open(l, l->offer_h2);
 }
 
 /* Moves submitted jobs into the loop and starts their order calls, and
@@ -866,6 +885,7 @@ static int loop_setup_upstream(struct loop *l)
     l->poller = poller_new(loop_cold_gate(l), l->cfg->connect_timeout_ms);
     if (!l->poller)
         return -1;
+    loop_bound_open(l, l->offer_h2);
     return conns_init(&l->conns, l->poller, l->cfg->max_connections);
 }
 

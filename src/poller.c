@@ -50,6 +50,8 @@ struct poller {
     struct poller_sock *socks; /* by descriptor */
     size_t nsocks;
     struct gate gate;   /* connections in their set-up */
+    int open;           /* our sockets open now */
+    int open_max;       /* the most that may be: 0, no bound */
     CURL *unwatched[POLLER_UNWATCHED_MAX]; /* see poller_on_socket() */
     int nunwatched, taken;
     int inject;                /* test hook: registrations still to fail */
@@ -167,6 +169,17 @@ void poller_inject_failures(struct poller *p, int n)
     p->inject = n;
 }
 
+/* How many more sockets may be opened now: room in the gate, and under
+ * open_max. */
+static int poller_room(struct poller *p, uint64_t now)
+{
+    int room = gate_room(&p->gate, now);
+
+    if (p->open_max > 0 && p->open_max - p->open < room)
+        room = p->open_max - p->open;
+    return room;
+}
+
 curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
     struct poller *p = arg;
@@ -175,7 +188,7 @@ curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_so
     curl_socket_t s;
 
     (void)purpose;
-    if (gate_room(&p->gate, now) <= 0) {
+    if (poller_room(p, now) <= 0) {
         errno = EAGAIN;
         return CURL_SOCKET_BAD;
     }
@@ -189,6 +202,8 @@ curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_so
         return CURL_SOCKET_BAD;
     }
     k->in_epoll = k->wanted = 0; /* a new descriptor: epoll has it not */
+    if (!k->ours)
+        p->open++; /* else it closed without our hearing: counted already */
     k->ours = 1;
     return s;
 }
@@ -215,6 +230,7 @@ int poller_close_socket(void *arg, curl_socket_t s)
     if (s >= 0 && (size_t)s < p->nsocks && p->socks[s].ours) {
         p->socks[s].in_epoll = p->socks[s].wanted = p->socks[s].ours = 0;
         gate_closed(&p->gate, s);
+        p->open--;
     }
     return close(s);
 }
@@ -232,7 +248,17 @@ int poller_prereq(void *arg, char *remote_ip, char *local_ip, int remote_port, i
 
 int poller_gate_room(struct poller *p)
 {
-    return gate_room(&p->gate, clock_ms());
+    return poller_room(p, clock_ms());
+}
+
+void poller_open_max(struct poller *p, int max)
+{
+    p->open_max = max;
+}
+
+int poller_open_count(const struct poller *p)
+{
+    return p->open;
 }
 
 void poller_gate_max(struct poller *p, int max_connecting)

@@ -48,8 +48,17 @@ int poller_attach(struct poller *p, int slot, CURLM *multi);
 curl_socket_t poller_open_socket(void *poller, curlsocktype purpose, struct curl_sockaddr *a);
 int poller_close_socket(void *poller, curl_socket_t s);
 int poller_prereq(void *poller, char *remote_ip, char *local_ip, int remote_port, int local_port);
-/* How many more upstream connections may start their set-up now. */
+/* How many more upstream connections may start their set-up now: room
+ * in the gate, and under poller_open_max(). */
 int poller_gate_room(struct poller *p);
+/* At most max upstream sockets open at once (0: no bound, the start):
+ * past it, opening fails as when the gate is shut, and the call waits.
+ * Over HTTP/2 this is what bounds the process's connections: curl's
+ * limits are per multi handle, and connections a handle opened before
+ * its limit was lowered stay open until its calls on them end. */
+void poller_open_max(struct poller *p, int max);
+/* Upstream sockets open now. */
+int poller_open_count(const struct poller *p);
 /* Sets how many may be in their set-up at once. */
 void poller_gate_max(struct poller *p, int max_connecting);
 /* After poller_run(): the next transfer whose socket epoll refused

@@ -1,7 +1,8 @@
 /* check_poller: a curl socket that epoll refuses fails its own transfer
  * only; the multi handle goes on serving the others and takes new ones
  * (libcurl 7.88 marks a whole multi handle dead when the socket callback
- * returns -1). Transfers run against a small HTTP server on loopback. */
+ * returns -1). The bound on open sockets refuses the ones past it, as
+ * the gate does. Transfers run against a small HTTP server on loopback. */
 #include <check.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -193,6 +194,47 @@ START_TEST(test_refused_socket_fails_one)
 }
 END_TEST
 
+/* With at most 2 sockets open, 6 transfers started at once: 2 connect,
+ * the others are refused as by a shut gate (EAGAIN: couldn't connect),
+ * and no more than 2 are ever open; lifting the bound lets a new one
+ * open a third. */
+START_TEST(test_open_max)
+{
+    CURL *e[N + 1];
+    int result[N + 1], i, ok = 0;
+
+    poller_open_max(p, 2);
+    for (i = 0; i < N; i++) {
+        e[i] = transfer(i);
+        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
+        result[i] = -2;
+        ck_assert_int_eq(curl_multi_add_handle(multi, e[i]), CURLM_OK);
+    }
+    run(e, result, N);
+    for (i = 0; i < N; i++) {
+        if (result[i] == CURLE_OK)
+            ok++;
+        else
+            ck_assert_msg(result[i] == CURLE_COULDNT_CONNECT, "transfer %d: %d", i, result[i]);
+    }
+    ck_assert_int_ge(ok, 1);
+    ck_assert_int_le(ok, 2);
+    ck_assert_int_le(poller_open_count(p), 2);
+    ck_assert_int_eq(poller_gate_room(p), 2 - poller_open_count(p));
+    poller_open_max(p, 0);
+    e[N] = transfer(N);
+    curl_easy_setopt(e[N], CURLOPT_FRESH_CONNECT, 1L);
+    result[N] = -2;
+    ck_assert_int_eq(curl_multi_add_handle(multi, e[N]), CURLM_OK);
+    run(e, result, 1);
+    ck_assert_int_eq(result[N], CURLE_OK);
+    ck_assert_int_eq(poller_open_count(p), ok + 1);
+    for (i = 0; i <= N; i++)
+        curl_easy_cleanup(e[i]);
+    ck_assert_int_eq(poller_open_count(p), ok + 1); /* the multi keeps them */
+}
+END_TEST
+
 static Suite *poller_suite(void)
 {
     Suite *s = suite_create("poller");
@@ -201,6 +243,7 @@ static Suite *poller_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_all_ok);
     tcase_add_test(tc, test_refused_socket_fails_one);
+    tcase_add_test(tc, test_open_max);
     suite_add_tcase(s, tc);
     return s;
 }
