@@ -2,21 +2,34 @@
 
 #include <string.h>
 
+static int conns_set_limit(CURLM *m, long limit);
+
 /* Over HTTP/2 the first handle takes what the others' one each leaves,
- * up to CONNS_MULTIPLEXED_MAX (none may have 0: to curl, no limit). */
+ * up to CONNS_MULTIPLEXED_MAX (none may have 0: to curl, no limit); so
+ * does it while the protocol is probed, the others then having none to
+ * spare (they carry nothing). */
 long conns_limit(const struct conns *c, int i)
 {
     long sum = 0, rest;
     int k;
 
-    if (!c->multiplexed)
+    if (!c->first_only)
         return c->limit[i];
     if (i > 0)
-        return 1;
+        return c->multiplexed ? 1 : c->limit[i];
     for (k = 0; k < c->count; k++)
         sum += c->limit[k];
-    rest = sum - (c->count - 1);
+    rest = c->multiplexed ? sum - (c->count - 1) : sum;
     return rest < CONNS_MULTIPLEXED_MAX ? rest : CONNS_MULTIPLEXED_MAX;
+}
+
+/* Gives every handle the limit of the current mode. */
+static void conns_apply_limits(struct conns *c)
+{
+    int i;
+
+    for (i = 0; i < c->count; i++)
+        conns_set_limit(c->multi[i], conns_limit(c, i));
 }
 
 static int conns_set_limit(CURLM *m, long limit)
@@ -55,19 +68,21 @@ static CURLSH *conns_new_share(void)
     return sh;
 }
 
-int conns_init(struct conns *c, struct poller *p, long max_connections)
+int conns_init(struct conns *c, struct poller *p, long max_connections, int probe)
 {
     int i;
 
     memset(c, 0, sizeof(*c));
     c->poller = p;
+    c->probe = c->first_only = probe;
     c->share = conns_new_share();
     if (!c->share)
         return -1;
     c->count = max_connections < CONNS_MULTI_MAX ? (int)max_connections : CONNS_MULTI_MAX;
-    for (i = 0; i < c->count; i++) {
+    for (i = 0; i < c->count; i++)
         c->limit[i] = max_connections / c->count + (i < max_connections % c->count);
-        c->multi[i] = conns_new_multi(c->limit[i]);
+    for (i = 0; i < c->count; i++) {
+        c->multi[i] = conns_new_multi(conns_limit(c, i));
         if (!c->multi[i] || poller_attach(p, i, c->multi[i]))
             return -1;
     }
@@ -100,7 +115,7 @@ int conns_add(struct conns *c, CURL *e)
 {
     int slot = c->next;
 
-    if (c->multiplexed)
+    if (c->first_only)
         return conns_add_at(c, 0, e);
     c->next = (c->next + 1) % c->count;
     return conns_add_at(c, slot, e);
@@ -113,11 +128,14 @@ void conns_remove(struct conns *c, int slot, CURL *e)
 
 void conns_multiplexed(struct conns *c)
 {
-    int i;
+    c->multiplexed = c->first_only = 1;
+    conns_apply_limits(c);
+}
 
-    c->multiplexed = 1;
-    for (i = 0; i < c->count; i++)
-        conns_set_limit(c->multi[i], conns_limit(c, i));
+void conns_spread(struct conns *c)
+{
+    c->first_only = 0;
+    conns_apply_limits(c);
 }
 
 CURLMsg *conns_info_read(struct conns *c)
@@ -140,6 +158,7 @@ int conns_reset(struct conns *c)
     int i, result = 0;
 
     c->multiplexed = 0; /* the next connection may not speak HTTP/2 */
+    c->first_only = c->probe;
     for (i = 0; i < c->count; i++) {
         fresh = conns_new_multi(conns_limit(c, i));
         if (!fresh || poller_attach(c->poller, i, fresh)) {

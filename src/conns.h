@@ -12,18 +12,23 @@
  * Split over CONNS_MULTI_MAX handles, each walk is that much shorter.
  * Transfers go to the handles in turn, so each carries an even share; the
  * per-process connection limit is split between them, and their sum never
- * exceeds it.
+ * exceeds it (but see the probe below).
  *
  * Over HTTP/2 the split costs more than it saves: the walks are short
  * (CONNS_MULTIPLEXED_MAX connections at most), and calls spread over
  * eight handles ride on eight times as many connections, each carrying
  * fewer streams per read, so each answer takes more reads, more TLS
- * records and more wake-ups of libcurl. Once the upstream is known to
- * speak HTTP/2 every new transfer goes to the first handle, which may
- * then open up to CONNS_MULTIPLEXED_MAX connections (the others keep one
- * each, for what they still hold; the loop bounds the process's sockets
- * to CONNS_MULTIPLEXED_MAX as well: poller_open_max()). Measured with
- * bench part 8: 17 to 32 % less CPU per answer than the split.
+ * records and more wake-ups of libcurl (bench part 8). So over https,
+ * until the upstream's first answer says which protocol it speaks (the
+ * probe), every transfer goes to the first handle, which may open up to
+ * CONNS_MULTIPLEXED_MAX connections. Over HTTP/2 it stays so (the others
+ * keep one connection each). Over HTTP/1.1 transfers are spread from
+ * then on (conns_spread()), and the first handle keeps what it opened
+ * until its calls end: the loop bounds the process's sockets itself
+ * (poller_open_max()). Spread before HTTP/2 was known, the other
+ * handles' connections stayed open, unused, while their calls lasted: a
+ * cold burst of 1000 orders held 74 connections, or, bounded to 64,
+ * waited up to 4.4 s for one.
  *
  * One share handle (curl_share) holds the TLS sessions and the DNS cache
  * of all the multi handles, so a connection opened on any of them resumes
@@ -58,13 +63,17 @@ struct conns {
     int reading;                     /* conns_info_read()'s place */
     int used;                        /* a transfer was added since the reset */
     int multiplexed;                 /* the upstream answers over HTTP/2 */
+    int probe;                       /* it may: offered over https */
+    int first_only;                  /* every transfer to the first handle */
 };
 
 /* max_connections (>= 1) split over min(CONNS_MULTI_MAX, max_connections)
- * handles attached to p. 0, or -1 (conns_free() cleans up either way).
+ * handles attached to p; probe: the upstream may speak HTTP/2, so every
+ * transfer goes to the first handle until conns_spread() or
+ * conns_multiplexed(). 0, or -1 (conns_free() cleans up either way).
  * conns_free() must come after every easy handle that used c->share is
  * cleaned up. */
-int conns_init(struct conns *c, struct poller *p, long max_connections);
+int conns_init(struct conns *c, struct poller *p, long max_connections, int probe);
 void conns_free(struct conns *c);
 /* Adds e to the next handle in turn (over HTTP/2: to the first); its
  * slot, or -1 when curl refused. */
@@ -80,10 +89,15 @@ CURLMsg *conns_info_read(struct conns *c);
  * first handle, which may open up to CONNS_MULTIPLEXED_MAX connections
  * (never more than max_connections in all: the others keep one each). */
 void conns_multiplexed(struct conns *c);
+/* The upstream answers over HTTP/1.1: from now on transfers go to the
+ * handles in turn, each with its share of max_connections (the first
+ * keeps what it opened while probing until its calls end). */
+void conns_spread(struct conns *c);
 /* The connections handle i may open now: its share of max_connections,
  * or its part of the HTTP/2 split above. */
 long conns_limit(const struct conns *c, int i);
-/* Replaces every handle by a fresh one, without the HTTP/2 cap, closing every connection. No
+/* Replaces every handle by a fresh one, without the HTTP/2 cap, closing
+ * every connection; a probed upstream is probed again. No
  * transfer may be attached. 0, or -1 when one could not be replaced (it
  * is kept). */
 int conns_reset(struct conns *c);

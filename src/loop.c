@@ -495,17 +495,19 @@ static int loop_cold_gate(const struct loop *l)
  * the process holds at most CONNS_MULTIPLEXED_MAX connections (never
  * more than --max-connections): the poller refuses more sockets, and a
  * call that would open one waits, as at the gate. curl's own limits are
- * per multi handle, and the connections the other handles opened before
- * HTTP/2 was known stay open until their calls end (without this bound
- * a cold burst of 1000 orders was seen to hold 74). Over HTTP/1.1,
- * --max-connections split over the handles is the bound. */
+ * per multi handle, and the connections a handle opened stay open until
+ * their calls end when its limit is lowered (a cold burst of 1000 orders
+ * was seen to hold 74). An upstream that turned out to speak HTTP/1.1
+ * keeps the bound of --max-connections for that reason: the first
+ * handle carried every call while it was probed. A plain-HTTP one has
+ * only the handles' limits, which sum to --max-connections. */
 static void loop_bound_open(struct loop *l, int maybe_http2)
 {
     long max = l->cfg->max_connections;
 
-    if (max > CONNS_MULTIPLEXED_MAX)
+    if (maybe_http2 && max > CONNS_MULTIPLEXED_MAX)
         max = CONNS_MULTIPLEXED_MAX;
-    poller_open_max(l->poller, maybe_http2 ? (int)max : 0);
+    poller_open_max(l->poller, l->offer_h2 ? (int)max : 0);
 }
 
 static void loop_learn_protocol(struct loop *l, const struct fetch *f)
@@ -522,6 +524,7 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
            handle to finish instead of opening another one */
         l->pipewait = 0;
         loop_bound_open(l, 0);
+        conns_spread(&l->conns);
         return;
     }
     conns_multiplexed(&l->conns);
@@ -886,7 +889,7 @@ static int loop_setup_upstream(struct loop *l)
     if (!l->poller)
         return -1;
     loop_bound_open(l, l->offer_h2);
-    return conns_init(&l->conns, l->poller, l->cfg->max_connections);
+    return conns_init(&l->conns, l->poller, l->cfg->max_connections, l->offer_h2);
 }
 
 static void loop_breaker_init(struct loop *l)

@@ -1,6 +1,7 @@
 /* check_conns: the connection limit split over the multi handles, the
  * handles taken in turn, the HTTP/2 split (every call on the first
- * handle), and the idle reset. No transfer runs here. */
+ * handle), the probe of an upstream that may speak HTTP/2, and the idle
+ * reset. No transfer runs here. */
 #include <check.h>
 #include <stdlib.h>
 
@@ -43,7 +44,7 @@ START_TEST(test_split)
 {
     int i;
 
-    ck_assert_int_eq(conns_init(&c, p, split_max[_i]), 0);
+    ck_assert_int_eq(conns_init(&c, p, split_max[_i], 0), 0);
     ck_assert_int_eq(c.count, split_count[_i]);
     ck_assert_int_eq(limit_sum(), split_max[_i]);
     for (i = 0; i < c.count; i++) {
@@ -58,7 +59,7 @@ START_TEST(test_in_turn)
     CURL *e[10];
     int i, slot[10];
 
-    ck_assert_int_eq(conns_init(&c, p, 4096), 0);
+    ck_assert_int_eq(conns_init(&c, p, 4096, 0), 0);
     ck_assert_int_eq(c.used, 0);
     for (i = 0; i < 10; i++) {
         e[i] = curl_easy_init();
@@ -85,7 +86,7 @@ START_TEST(test_multiplexed)
     CURL *e = curl_easy_init();
     int i, slot;
 
-    ck_assert_int_eq(conns_init(&c, p, max), 0);
+    ck_assert_int_eq(conns_init(&c, p, max, 0), 0);
     conns_multiplexed(&c);
     want = max - (c.count - 1);
     if (want > CONNS_MULTIPLEXED_MAX)
@@ -115,13 +116,50 @@ START_TEST(test_multiplexed)
 }
 END_TEST
 
+/* An upstream that may speak HTTP/2: every transfer on the first handle
+ * until its first answer; over HTTP/1.1 in turn from then on, until a
+ * reset probes it again. */
+START_TEST(test_probe)
+{
+    CURL *e = curl_easy_init();
+    int i, slot;
+
+    ck_assert_int_eq(conns_init(&c, p, 4096, 1), 0);
+    ck_assert_int_eq(conns_limit(&c, 0), CONNS_MULTIPLEXED_MAX);
+    for (i = 1; i < c.count; i++)
+        ck_assert_int_eq(conns_limit(&c, i), 512);
+    for (i = 0; i < 3; i++) {
+        slot = conns_add(&c, e);
+        ck_assert_int_eq(slot, 0);
+        conns_remove(&c, slot, e);
+    }
+    conns_spread(&c);
+    for (i = 0; i < c.count; i++)
+        ck_assert_int_eq(conns_limit(&c, i), 512);
+    for (i = 0; i < 3; i++) {
+        slot = conns_add(&c, e);
+        ck_assert_int_eq(slot, i);
+        conns_remove(&c, slot, e);
+    }
+    ck_assert_int_eq(conns_reset(&c), 0);
+    slot = conns_add(&c, e);
+    ck_assert_int_eq(slot, 0);
+    conns_remove(&c, slot, e);
+    conns_multiplexed(&c);
+    slot = conns_add(&c, e);
+    ck_assert_int_eq(slot, 0);
+    conns_remove(&c, slot, e);
+    curl_easy_cleanup(e);
+}
+END_TEST
+
 START_TEST(test_reset)
 {
     CURLM *before[CONNS_MULTI_MAX];
     CURL *e = curl_easy_init();
     int i, slot;
 
-    ck_assert_int_eq(conns_init(&c, p, 16), 0);
+    ck_assert_int_eq(conns_init(&c, p, 16, 0), 0);
     for (i = 0; i < c.count; i++)
         before[i] = c.multi[i];
     slot = conns_add(&c, e);
@@ -150,6 +188,7 @@ static Suite *conns_suite(void)
     tcase_add_loop_test(tc, test_split, 0, (int)(sizeof(split_max) / sizeof(split_max[0])));
     tcase_add_test(tc, test_in_turn);
     tcase_add_loop_test(tc, test_multiplexed, 0, (int)(sizeof(split_max) / sizeof(split_max[0])));
+    tcase_add_test(tc, test_probe);
     tcase_add_test(tc, test_reset);
     suite_add_tcase(s, tc);
     return s;
