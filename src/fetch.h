@@ -110,9 +110,9 @@ struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetc
  * before it is removed from its multi handle. */
 enum fetch_outcome fetch_finish(struct fetch *f, CURLcode code);
 /* 1 when f's body has begun and nothing more came for stall_ms. curl
- * cannot tell such a stream: an HTTP/2 gateway (nginx 1.22 and 1.26)
- * whose upstream cut an answer mid-body queues the stream's reset
- * without sending it while the connection is otherwise quiet, and the
+ * cannot tell such a stream: an HTTP/2 gateway (nginx 1.22, seen on
+ * the wire) whose upstream cut an answer mid-body queues the stream's
+ * reset without sending it while the connection is otherwise quiet, and the
  * connection itself stays alive for the other calls on it. */
 int fetch_stalled(const struct fetch *f, uint64_t now, long stall_ms);
 /* Ends a stalled transfer as fetch_finish() would a timed-out one (a
