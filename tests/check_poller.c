@@ -118,6 +118,20 @@ static void run(CURL **e, int *result, int want)
     (void)e;
 }
 
+/* Makes transfers first..first+n-1 (on fresh connections when asked)
+ * and adds them to the multi handle, their results unset (-2). */
+static void start(CURL **e, int *result, int first, int n, long fresh)
+{
+    int i;
+
+    for (i = first; i < first + n; i++) {
+        e[i] = transfer(i);
+        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, fresh);
+        result[i] = -2;
+        ck_assert_int_eq(curl_multi_add_handle(multi, e[i]), CURLM_OK);
+    }
+}
+
 static void setup(void)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -150,11 +164,7 @@ START_TEST(test_all_ok)
     CURL *e[N];
     int result[N], i;
 
-    for (i = 0; i < N; i++) {
-        e[i] = transfer(i);
-        result[i] = -2;
-        ck_assert_int_eq(curl_multi_add_handle(multi, e[i]), CURLM_OK);
-    }
+    start(e, result, 0, N, 0L);
     run(e, result, N);
     for (i = 0; i < N; i++) {
         ck_assert_int_eq(result[i], CURLE_OK);
@@ -171,11 +181,7 @@ START_TEST(test_refused_socket_fails_one)
     int result[N + 1], i, unwatched = 0;
 
     poller_inject_failures(p, 1);
-    for (i = 0; i < N; i++) {
-        e[i] = transfer(i);
-        result[i] = -2;
-        ck_assert_int_eq(curl_multi_add_handle(multi, e[i]), CURLM_OK);
-    }
+    start(e, result, 0, N, 0L);
     run(e, result, N);
     for (i = 0; i < N; i++) {
         if (result[i] == -1)
@@ -184,9 +190,7 @@ START_TEST(test_refused_socket_fails_one)
             ck_assert_msg(result[i] == CURLE_OK, "transfer %d: %d", i, result[i]);
     }
     ck_assert_int_eq(unwatched, 1);
-    e[N] = transfer(N);
-    result[N] = -2;
-    ck_assert_int_eq(curl_multi_add_handle(multi, e[N]), CURLM_OK);
+    start(e, result, N, 1, 0L);
     run(e, result, 1);
     ck_assert_int_eq(result[N], CURLE_OK);
     for (i = 0; i <= N; i++)
@@ -204,12 +208,7 @@ START_TEST(test_open_max)
     int result[N + 1], i, ok = 0;
 
     poller_open_max(p, 2);
-    for (i = 0; i < N; i++) {
-        e[i] = transfer(i);
-        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
-        result[i] = -2;
-        ck_assert_int_eq(curl_multi_add_handle(multi, e[i]), CURLM_OK);
-    }
+    start(e, result, 0, N, 1L);
     run(e, result, N);
     for (i = 0; i < N; i++) {
         if (result[i] == CURLE_OK)
@@ -222,10 +221,7 @@ START_TEST(test_open_max)
     ck_assert_int_le(poller_open_count(p), 2);
     ck_assert_int_eq(poller_gate_room(p), 2 - poller_open_count(p));
     poller_open_max(p, 0);
-    e[N] = transfer(N);
-    curl_easy_setopt(e[N], CURLOPT_FRESH_CONNECT, 1L);
-    result[N] = -2;
-    ck_assert_int_eq(curl_multi_add_handle(multi, e[N]), CURLM_OK);
+    start(e, result, N, 1, 1L);
     run(e, result, 1);
     ck_assert_int_eq(result[N], CURLE_OK);
     ck_assert_int_eq(poller_open_count(p), ok + 1);
