@@ -35,11 +35,13 @@ struct loop {
     uint64_t stall_check_at;             /* when to look for stalled calls */
     struct curl_slist *headers;
     int offer_h2;                        /* https, and --upstream-http2 1 */
-    long pipewait;                       /* offer_h2, until an answer says
-                                            HTTP/1.1: then calls no longer
-                                            wait for a connection to share */
+    long pipewait;                       /* 1 once an answer said HTTP/2:
+                                            calls wait for a connection to
+                                            share (loop_cold_gate) */
     long http_version;                   /* what ALPN offers */
     int protocol_known;                  /* an answer told HTTP/2 or not */
+    int first_ready;                     /* probing: a connection has been
+                                            set up (loop_probe_ready) */
     struct fetch_pool pool;              /* loop thread only */
     struct breaker breaker;              /* loop thread only */
     struct fold fold;                    /* loop thread only: see loop_record */
@@ -476,19 +478,44 @@ static void loop_on_body(struct loop *l, struct job *j, struct fetch *f)
     loop_take(l, j, f, 1);
 }
 
-/* Until an answer tells whether ALPN chose HTTP/2, at most as many
- * connections as there are multi handles may be in their set-up (the
- * gate counts for the whole process): were it HTTP/2, the calls that wait
- * will all fit on it, and libcurl 7.88, even with PIPEWAIT, was seen to
- * open 136 connections for a cold burst of 1000 orders. The first answer
- * (any status) decides: over HTTP/2 the calls go to one handle
- * (conns.h), over HTTP/1.1 to all in turn; either way the gate opens to
- * --max-connecting. */
+/* The probe of an https upstream, which may speak HTTP/2 or HTTP/1.1.
+ *
+ * Until a first connection is set up (its TLS handshake, and so ALPN,
+ * done), one connection at a time may be in its set-up: every other call
+ * waits at our gate. Once one is ready, the waiting calls all start
+ * again (loop_probe_ready): over HTTP/2 they share that connection, over
+ * HTTP/1.1 they open their own, at most as many at once as there are
+ * multi handles (the gate counts for the whole process: libcurl 7.88,
+ * even with PIPEWAIT, was seen to open 136 connections for a cold burst
+ * of 1000 orders). The first answer (any status) then decides: over
+ * HTTP/2 the calls go to one handle (conns.h) and wait for a connection
+ * to share (PIPEWAIT), over HTTP/1.1 to all handles in turn; either way
+ * the gate opens to --max-connecting.
+ *
+ * No PIPEWAIT before that answer: libcurl 8.14 parks a PIPEWAIT call
+ * while any connection to the host is still in its set-up, and wakes its
+ * parked calls when a connection that multiplexes is made, not when an
+ * HTTP/1.1 one is. Behind an HTTP/1.1-only gateway with 3 s answers, a
+ * cold burst of 100 calls then reached the upstream 64-98 at once, the
+ * rest timing out at the connect timeout in curl's queue ("Operation
+ * timed out after 2000 milliseconds with 0 bytes received"); libcurl
+ * 7.88 let all 100 through. */
 static int loop_cold_gate(const struct loop *l)
 {
     long max = l->cfg->max_connecting;
 
+    if (l->offer_h2 && !l->first_ready)
+        return 1;
     return (int)(l->offer_h2 && max > CONNS_MULTI_MAX ? CONNS_MULTI_MAX : max);
+}
+
+/* Back to the start of the probe (at start, and after the idle close:
+ * the next connection may speak another protocol). */
+static void loop_probe_reset(struct loop *l)
+{
+    l->pipewait = 0;
+    l->protocol_known = !l->offer_h2;
+    l->first_ready = 0;
 }
 
 /* While the upstream speaks HTTP/2, or may (it has not answered yet),
@@ -520,13 +547,11 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
     l->protocol_known = 1;
     poller_gate_max(l->poller, (int)l->cfg->max_connecting);
     if (version != CURL_HTTP_VERSION_2_0) {
-        /* libcurl 8.14 would keep a call waiting for a connection of its
-           handle to finish instead of opening another one */
-        l->pipewait = 0;
         loop_bound_open(l, 0);
         conns_spread(&l->conns);
         return;
     }
+    l->pipewait = 1;
     conns_multiplexed(&l->conns);
     log_info("msg=\"upstream speaks HTTP/2: calls share at most %ld connections\"",
              conns_limit(&l->conns, 0));
@@ -702,6 +727,24 @@ static void loop_resume(struct loop *l, uint64_t now)
     memset(l->handed_on, 0, sizeof(l->handed_on));
 }
 
+/* Probing (loop_cold_gate): once the first connection is set up, the
+ * gate widens and every waiting call starts again at once; over HTTP/2
+ * they share that connection, over HTTP/1.1 the gate holds back again
+ * all but its room. */
+static void loop_probe_ready(struct loop *l, uint64_t now)
+{
+    struct fetch *f;
+
+    if (l->protocol_known || l->first_ready || poller_ready_count(l->poller) == 0)
+        return;
+    l->first_ready = 1;
+    poller_gate_max(l->poller, loop_cold_gate(l));
+    /* a call held back again parks once its transfer ends, in a later
+       turn: this list only shrinks here */
+    while ((f = l->wait_head))
+        loop_resume_one(l, f, -1, now);
+}
+
 /* Jobs past their deadline answer 502. All jobs share one timeout, so
  * the oldest is always the first to expire. */
 static void loop_expire(struct loop *l, uint64_t now)
@@ -800,8 +843,7 @@ static void loop_idle(struct loop *l, uint64_t now)
     }
     log_debug("msg=\"idle: upstream connections closed\"");
     /* the next connection may speak another protocol: learn it again */
-    l->pipewait = l->offer_h2;
-    l->protocol_known = !l->offer_h2;
+    loop_probe_reset(l);
     poller_gate_max(l->poller, loop_cold_gate(l));
     loop_bound_open(l, l->offer_h2);
 }
@@ -852,6 +894,7 @@ static void *loop_main(void *arg)
         now = clock_ms();
         loop_expire(l, now); /* its closed connections give the gate room */
         loop_check_stalls(l, now);
+        loop_probe_ready(l, now);
         loop_resume(l, now);
         loop_breaker_tick(l, now);
         loop_expire_writing(l, now);
@@ -911,9 +954,8 @@ struct loop *loop_start(const struct config *cfg)
         return NULL;
     l->cfg = cfg;
     l->offer_h2 = strncmp(cfg->maestro, "https://", 8) == 0 && cfg->upstream_http2;
-    l->pipewait = l->offer_h2;
     l->http_version = cfg->upstream_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
-    l->protocol_known = !l->offer_h2;
+    loop_probe_reset(l);
     fetch_pool_init(&l->pool, LOOP_POOL_MAX);
     loop_breaker_init(l);
     pthread_mutex_init(&l->lock, NULL);

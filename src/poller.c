@@ -52,6 +52,7 @@ struct poller {
     struct gate gate;   /* connections in their set-up */
     int open;           /* our sockets open now */
     int open_max;       /* the most that may be: 0, no bound */
+    unsigned long ready; /* requests about to go out on a ready connection */
     CURL *unwatched[POLLER_UNWATCHED_MAX]; /* see poller_on_socket() */
     int nunwatched, taken;
     int inject;                /* test hook: registrations still to fail */
@@ -243,6 +244,7 @@ int poller_prereq(void *arg, char *remote_ip, char *local_ip, int remote_port, i
     (void)local_ip;
     (void)remote_port;
     gate_ready(&p->gate, local_port, poller_local_port);
+    p->ready++;
     return CURL_PREREQFUNC_OK;
 }
 
@@ -254,6 +256,11 @@ int poller_gate_room(struct poller *p)
 void poller_open_max(struct poller *p, int max)
 {
     p->open_max = max;
+}
+
+unsigned long poller_ready_count(const struct poller *p)
+{
+    return p->ready;
 }
 
 int poller_open_count(const struct poller *p)

@@ -57,6 +57,9 @@ int poller_gate_room(struct poller *p);
  * limits are per multi handle, and connections a handle opened before
  * its limit was lowered stay open until its calls on them end. */
 void poller_open_max(struct poller *p, int max);
+/* How many requests have been about to go out on a ready connection
+ * (its TCP and TLS set-up done: curl's CURLOPT_PREREQFUNCTION), ever. */
+unsigned long poller_ready_count(const struct poller *p);
 /* Upstream sockets open now. */
 int poller_open_count(const struct poller *p);
 /* Sets how many may be in their set-up at once. */

@@ -100,7 +100,35 @@ stack_service() {
     fi
     unset MAGALU_API_URL APIKEY TENANT_ID
     echo "$STACK_SVC_PIDS" >> "$STACK_RUN/pids"
-    stack_wait test -S "$STACK_SOCK"
+    stack_service_ready
+}
+
+# Waits until every process of the service said it is serving (spawn-fcgi
+# made the socket, bound it and listened before it started them: a
+# socket file seen earlier may not listen yet, and a front that tried it
+# then was refused), and until a front already running answers through
+# it: lighttpd turns a backend it could not reach off for 1-2 s and
+# answers its own 503 meanwhile. Bounded (30 s: valgrind's start is
+# slow); says what it awaited and what it saw.
+stack_service_ready() {
+    local p i code=none
+    for p in $STACK_SVC_PIDS; do
+        for i in $(seq 300); do
+            grep -q "pid=$p msg=\"serving\"" "$STACK_RUN/service.log" 2>/dev/null && break
+            kill -0 "$p" 2>/dev/null || { echo "stack: service $p exited: $(tail -3 "$STACK_RUN/service.log")" >&2; return 1; }
+            sleep 0.1
+        done
+        [ "$i" -lt 300 ] || { echo "stack: service $p did not say it is serving in 30 s" >&2; return 1; }
+    done
+    [ -n "${STACK_FRONT_PORT:-}" ] || return 0
+    [ -s "$STACK_RUN/nginx.pid" ] || [ -s "$STACK_RUN/lighttpd.pid" ] || return 0
+    for i in $(seq 300); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$STACK_FRONT_PORT/healthcheck")
+        [ "$code" = 200 ] && return 0
+        sleep 0.1
+    done
+    echo "stack: the front did not answer /healthcheck 200 in 30 s after the service started (last: $code)" >&2
+    return 1
 }
 
 # Sends SIGTERM to every api-pedidos process and waits for each to end.
