@@ -142,7 +142,7 @@ compare "doc/operations.md metrics table: every metric of src/metrics.c" "$E/met
 
 # Nothing points outside the repository.
 parent=..; parent=$parent/shared
-if grep -rIlF -- "$parent" "$TOP/README.md" "$TOP/NEWS" "$TOP/doc" "$TOP/deploy" "$TOP/bench" \
+if grep -rIlF --exclude="*.log" --exclude="*.trs" -- "$parent" "$TOP/README.md" "$TOP/NEWS" "$TOP/doc" "$TOP/deploy" "$TOP/bench" \
         "$TOP/src" "$TOP/tests" "$TOP/Makefile.am" "$TOP/configure.ac" > "$E/refs" 2>/dev/null; then
     ko "no file points at $parent" "$(cat "$E/refs")"
 else
