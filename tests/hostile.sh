@@ -474,7 +474,7 @@ test_fastcgi_direct() {
     fi
 }
 
-# What were libfcgi's weaknesses (README "Known limits"): each unknown
+# What were libfcgi's weaknesses (doc/operations.md, "Known limits"): each unknown
 # management record leaked 48 bytes (20000 of them: about 1 MB); no
 # longer read by libfcgi, they must cost nothing.
 test_management_leak() {
