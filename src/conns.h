@@ -19,8 +19,8 @@
  * eight handles ride on eight times as many connections, each carrying
  * fewer streams per read, so each answer takes more reads, more TLS
  * records and more wake-ups of libcurl (bench part 8). So over https,
- * until the upstream's first answer says which protocol it speaks (the
- * probe), every transfer goes to the first handle, which may open up to
+ * until the first TLS handshake (or answer) says which protocol the
+ * upstream speaks (the probe: loop.c), every transfer goes to the first handle, which may open up to
  * CONNS_MULTIPLEXED_MAX connections. Over HTTP/2 it stays so (the others
  * keep one connection each). Over HTTP/1.1 transfers are spread from
  * then on (conns_spread()), and the first handle keeps what it opened

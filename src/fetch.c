@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define FETCH_RECV_BUFFER 4096L
 
@@ -59,6 +60,30 @@ static int fetch_set_sockets(struct fetch *f, const struct fetch_opts *o)
            curl_easy_setopt(e, CURLOPT_PREREQDATA, o->socket_data);
 }
 
+/* curl's informational lines go to o->watch while it is set (only
+ * while the upstream's protocol is unknown: see fetch_alpn()). */
+static int fetch_set_watch(CURL *e, const struct fetch_opts *o)
+{
+    return curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, o->watch) ||
+           curl_easy_setopt(e, CURLOPT_DEBUGDATA, o->watch_data) ||
+           curl_easy_setopt(e, CURLOPT_VERBOSE, o->watch ? 1L : 0L);
+}
+
+int fetch_alpn(curl_infotype type, const char *text, size_t len)
+{
+    static const char accepted[] = "ALPN: server accepted ";
+    static const char refused[] = "ALPN: server did not agree";
+    size_t n = sizeof(accepted) - 1;
+
+    if (type != CURLINFO_TEXT)
+        return 0;
+    if (len >= n + 2 && memcmp(text, accepted, n) == 0)
+        return memcmp(text + n, "h2", 2) == 0 ? 2 : 1;
+    if (len >= sizeof(refused) - 1 && memcmp(text, refused, sizeof(refused) - 1) == 0)
+        return 1;
+    return 0;
+}
+
 static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_opts *o)
 {
     CURL *e = f->easy;
@@ -86,6 +111,7 @@ static int fetch_setopts(struct fetch *f, const char *url, const struct fetch_op
            curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
            curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, o->max_idle_s) ||
            (o->open_socket && fetch_set_sockets(f, o)) ||
+           fetch_set_watch(e, o) ||
            curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error) ||
            curl_easy_setopt(e, CURLOPT_PRIVATE, f);
 }
@@ -124,6 +150,7 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
     if (curl_easy_setopt(f->easy, CURLOPT_URL, url) ||
         curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, o->headers) ||
         curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, o->pipewait) ||
+        fetch_set_watch(f->easy, o) ||
         curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms)) {
         fetch_destroy(f);
         return NULL;

@@ -60,6 +60,9 @@ struct fetch_opts {
     curl_closesocket_callback close_socket; /* sockets, and hears that */
     curl_prereq_callback connection_ready;  /* a connection is ready, */
     void *socket_data;                      /* and their argument */
+    curl_debug_callback watch; /* NULL, or curl's informational lines go
+                                  to it (CURLOPT_VERBOSE): fetch_alpn() */
+    void *watch_data;
 };
 
 struct fetch {
@@ -102,7 +105,7 @@ void fetch_pool_clear(struct fetch_pool *p);
 
 /* A ready-to-add transfer for url, from the pool when it has one; NULL
  * when out of memory. o may differ from call to call on one pool only in
- * headers, timeout_ms and pipewait. */
+ * headers, timeout_ms, pipewait and watch. */
 struct fetch *fetch_new(struct fetch_pool *p, const char *url, const struct fetch_opts *o,
                         void *owner, long index);
 /* Records how a finished transfer ended and classifies it. Also for a
@@ -137,6 +140,13 @@ int fetch_again(struct fetch *f, long timeout_ms);
 /* What f, once fetch_finish()ed, says of the upstream's health. Pure:
  * reads code, status, sent and dialed only. */
 enum fetch_health fetch_health(const struct fetch *f);
+/* What one of curl's informational lines (a CURLOPT_DEBUGFUNCTION's
+ * type and text) says of the protocol ALPN chose as the TLS handshake
+ * ended: 2 HTTP/2, 1 HTTP/1.1 (or no ALPN), 0 nothing. libcurl has no
+ * other way to tell it before an answer comes (CURLINFO_HTTP_VERSION is
+ * set by the answer); 7.88 and 8.14 both say "ALPN: server accepted
+ * PROTO". */
+int fetch_alpn(curl_infotype type, const char *text, size_t len);
 /* Gives f back to the pool (or frees it when the pool is full). */
 void fetch_free(struct fetch_pool *p, struct fetch *f);
 

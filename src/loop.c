@@ -42,6 +42,9 @@ struct loop {
     int protocol_known;                  /* an answer told HTTP/2 or not */
     int first_ready;                     /* probing: a connection has been
                                             set up (loop_probe_ready) */
+    int alpn;                            /* probing: what a handshake's ALPN
+                                            said: 2 HTTP/2, 1 HTTP/1.1, 0
+                                            not yet (loop_on_curl_text) */
     struct fetch_pool pool;              /* loop thread only */
     struct breaker breaker;              /* loop thread only */
     struct fold fold;                    /* loop thread only: see loop_record */
@@ -56,6 +59,8 @@ struct loop {
     struct fetch *wait_head, *wait_tail; /* calls the gate held back, oldest first */
     int handed_on[CONNS_MULTI_MAX];      /* connections freed this turn, by slot */
 };
+
+static int loop_on_curl_text(CURL *e, curl_infotype type, char *text, size_t len, void *arg);
 
 static void loop_link_job(struct loop *l, struct job *j)
 {
@@ -388,7 +393,9 @@ static int loop_add(struct loop *l, struct job *j, const char *url, long index)
                            .open_socket = poller_open_socket,
                            .close_socket = poller_close_socket,
                            .connection_ready = poller_prereq,
-                           .socket_data = l->poller};
+                           .socket_data = l->poller,
+                           .watch = l->protocol_known ? NULL : loop_on_curl_text,
+                           .watch_data = l};
     struct fetch *f;
 
     if (now >= j->deadline_ms)
@@ -516,6 +523,20 @@ static void loop_probe_reset(struct loop *l)
     l->pipewait = 0;
     l->protocol_known = !l->offer_h2;
     l->first_ready = 0;
+    l->alpn = 0;
+}
+
+/* curl's informational lines of the calls made while probing: the end
+ * of a TLS handshake says what ALPN chose (fetch_alpn), long before the
+ * first answer does. */
+static int loop_on_curl_text(CURL *e, curl_infotype type, char *text, size_t len, void *arg)
+{
+    struct loop *l = arg;
+
+    (void)e;
+    if (!l->alpn)
+        l->alpn = fetch_alpn(type, text, len);
+    return 0;
 }
 
 /* While the upstream speaks HTTP/2, or may (it has not answered yet),
@@ -537,6 +558,24 @@ static void loop_bound_open(struct loop *l, int maybe_http2)
     poller_open_max(l->poller, l->offer_h2 ? (int)max : 0);
 }
 
+/* The upstream speaks HTTP/2 (http2 1) or HTTP/1.1 (0): the probe ends. */
+static void loop_learn(struct loop *l, int http2)
+{
+    l->protocol_known = 1;
+    poller_gate_max(l->poller, (int)l->cfg->max_connecting);
+    if (!http2) {
+        loop_bound_open(l, 0);
+        conns_spread(&l->conns);
+        log_info("msg=\"upstream speaks HTTP/1.1: calls spread over %d handles\"", l->conns.count);
+        return;
+    }
+    l->pipewait = 1;
+    conns_multiplexed(&l->conns);
+    log_info("msg=\"upstream speaks HTTP/2: calls share at most %ld connections\"",
+             conns_limit(&l->conns, 0));
+}
+
+/* An answer tells the protocol, if no handshake's ALPN did before. */
 static void loop_learn_protocol(struct loop *l, const struct fetch *f)
 {
     long version = 0;
@@ -544,17 +583,7 @@ static void loop_learn_protocol(struct loop *l, const struct fetch *f)
     if (l->protocol_known || f->status == 0 ||
         curl_easy_getinfo(f->easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK)
         return;
-    l->protocol_known = 1;
-    poller_gate_max(l->poller, (int)l->cfg->max_connecting);
-    if (version != CURL_HTTP_VERSION_2_0) {
-        loop_bound_open(l, 0);
-        conns_spread(&l->conns);
-        return;
-    }
-    l->pipewait = 1;
-    conns_multiplexed(&l->conns);
-    log_info("msg=\"upstream speaks HTTP/2: calls share at most %ld connections\"",
-             conns_limit(&l->conns, 0));
+    loop_learn(l, version == CURL_HTTP_VERSION_2_0);
 }
 
 /* A call that died with the kept-alive connection it reused is sent
@@ -735,10 +764,15 @@ static void loop_probe_ready(struct loop *l, uint64_t now)
 {
     struct fetch *f;
 
-    if (l->protocol_known || l->first_ready || poller_ready_count(l->poller) == 0)
+    if (l->protocol_known || (l->first_ready && !l->alpn))
+        return;
+    if (l->alpn)
+        loop_learn(l, l->alpn == 2);
+    else if (poller_ready_count(l->poller) == 0)
         return;
     l->first_ready = 1;
-    poller_gate_max(l->poller, loop_cold_gate(l));
+    if (!l->protocol_known)
+        poller_gate_max(l->poller, loop_cold_gate(l));
     /* a call held back again parks once its transfer ends, in a later
        turn: this list only shrinks here */
     while ((f = l->wait_head))

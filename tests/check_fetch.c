@@ -159,6 +159,23 @@ START_TEST(test_stalled)
 }
 END_TEST
 
+/* What curl says at the end of a TLS handshake (7.88 and 8.14 alike). */
+START_TEST(test_alpn_lines)
+{
+    static const char h2[] = "ALPN: server accepted h2\n";
+    static const char h1[] = "ALPN: server accepted http/1.1\n";
+    static const char none[] = "ALPN: server did not agree on a protocol. Uses default.\n";
+    static const char offer[] = "ALPN: curl offers h2,http/1.1\n";
+
+    ck_assert_int_eq(fetch_alpn(CURLINFO_TEXT, h2, sizeof(h2) - 1), 2);
+    ck_assert_int_eq(fetch_alpn(CURLINFO_TEXT, h1, sizeof(h1) - 1), 1);
+    ck_assert_int_eq(fetch_alpn(CURLINFO_TEXT, none, sizeof(none) - 1), 1);
+    ck_assert_int_eq(fetch_alpn(CURLINFO_TEXT, offer, sizeof(offer) - 1), 0);
+    ck_assert_int_eq(fetch_alpn(CURLINFO_HEADER_IN, h2, sizeof(h2) - 1), 0);
+    ck_assert_int_eq(fetch_alpn(CURLINFO_TEXT, h2, 23), 0); /* cut short */
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
     Suite *s = suite_create("fetch");
@@ -169,6 +186,7 @@ static Suite *fetch_suite(void)
     tcase_add_test(tc, test_held_back);
     tcase_add_test(tc, test_starved);
     tcase_add_test(tc, test_stalled);
+    tcase_add_test(tc, test_alpn_lines);
     suite_add_tcase(s, tc);
     return s;
 }

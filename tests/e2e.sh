@@ -596,7 +596,7 @@ bodies_equal() {
 # libcurl 8.14 once left a third of them waiting in its queue until they
 # timed out).
 test_cold_burst_at_once() {
-    local i n=100 order=/orders/00000000-0000-4000-8000-000000000000/items
+    local i proto n=100 order=/orders/00000000-0000-4000-8000-000000000000/items
     stack_stop_service
     stack_stop_upstream
     stack_upstream "$UP_PORT" --delay-ms 5000 || die "upstream did not restart"
@@ -604,6 +604,12 @@ test_cold_burst_at_once() {
     curls_at_once "$n" "$order"
     await_upstream_calls "$n" 30
     check "cold burst: $n calls at the upstream at once" "$(stat_of max_in_flight)" "$n"
+    # the protocol was learned from the handshake, not from an answer
+    # (none has come yet)
+    proto="HTTP/1.1: calls spread"
+    [ "$MODE" = h2 ] && proto="HTTP/2: calls share"
+    grep -q "upstream speaks $proto" "$STACK_RUN/service.log" && ok "cold burst: protocol known before any answer" ||
+        ko "cold burst: protocol known before any answer" "no 'upstream speaks $proto' in the log"
     for i in "${PIDS[@]}"; do wait "$i"; done
     check "cold burst: $n orders answered" "$(bodies_equal "$n" '[]')" "$n"
     stack_stop_service
