@@ -91,22 +91,16 @@ void items_packages_free(struct items_packages *p)
     p->count = 0;
 }
 
-/* Prints a JSON number the way Python's str() would: integers without a
- * fraction, others in the shortest form that reads back the same. */
+/* A numeric code as its decimal string: a whole number from 0 to 2^53
+ * (a code with a fraction, a sign or past 2^53 names no product we can
+ * trust: the answer is refused, 502). */
 static int items_number_text(double v, char *buf, size_t cap)
 {
-    int prec;
-
-    if (!isfinite(v) || fabs(v) > ITEMS_EXACT_MAX)
+    if (!isfinite(v) || v < 0 || v > ITEMS_EXACT_MAX || v != floor(v))
         return -1;
-    if (v == floor(v))
-        return snprintf(buf, cap, "%.0f", v) < (int)cap ? 0 : -1;
-    for (prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return 0;
-    }
-    return 0;
+    if (v == 0)
+        v = 0; /* -0.0 prints as "-0" */
+    return snprintf(buf, cap, "%.0f", v) < (int)cap ? 0 : -1;
 }
 
 static int items_put_code(struct jbuf *out, const cJSON *code)
@@ -143,14 +137,16 @@ static int items_digits_value(const char *s, long long *q)
     return 0;
 }
 
-/* quantity: a JSON number with no fraction, or a string of digits. */
+/* quantity: a JSON number with no fraction from 0 to 2^53, or a string
+ * of digits. */
 static int items_quantity(const cJSON *v, long long *q)
 {
     if (cJSON_IsString(v))
         return items_digits_value(v->valuestring, q);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
         return -1;
-    if (v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > ITEMS_EXACT_MAX)
+    if (v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+        v->valuedouble > ITEMS_EXACT_MAX)
         return -1;
     *q = (long long)v->valuedouble;
     return 0;

@@ -4,8 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-/* Statuses the service answers, in label order; 0: client left. */
-static const int metrics_statuses[] = {200, 404, 405, 422, 502, 503, 0};
+/* Every status the service answers (reply.c), in label order; 0: no
+ * whole answer (the client left, or it was cut). */
+static const int metrics_statuses[] = {200, 404, 405, 413, 422, 502, 503, 0};
 #define METRICS_NSTATUS (sizeof(metrics_statuses) / sizeof(metrics_statuses[0]))
 
 /* Bucket bounds, in ms, of both latency histograms. */
