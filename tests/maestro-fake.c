@@ -85,7 +85,10 @@
  * and waits --slow-ms more with probability --slow-rate %.  --delay-ms L
  * delays every upstream answer (403 and 404 included).  --slow-first N
  * makes the first N upstream answers since start wait --slow-first-ms
- * more (a cold upstream: its first connections are slow).  Delays add up.
+ * more (a cold upstream: its first connections are slow).  --slow-once-ms
+ * MS makes the first ask of each URL wait MS more, and every later ask of
+ * it not (a deterministic tail: a hedged call's second try is fast; the
+ * URLs seen are forgotten by /_reset).  Delays add up.
  *
  * Delays never block a thread: once the request is complete the connection
  * is suspended, its due time goes into a min-heap (mutex) and one timer
@@ -166,6 +169,7 @@
 struct config {
     const char *bind, *fixtures, *api_key, *tenant;
     unsigned long port, delay_ms, slow_ms, threads, slow_first, slow_first_ms, sibling_ms;
+    unsigned long slow_once_ms;
     double fail_pct, slow_pct;
 };
 
@@ -176,7 +180,7 @@ static void usage(FILE *out)
     fputs("usage: " PROG " --port P [--bind ADDR] [--fixtures DIR]"
           " [--delay-ms L] [--api-key K] [--tenant T] [--fail-rate PCT]"
           " [--slow-rate PCT] [--slow-ms MS] [--slow-first N] [--slow-first-ms MS]"
-          " [--sibling-ms MS] [--threads N] [--help]\n"
+          " [--slow-once-ms MS] [--sibling-ms MS] [--threads N] [--help]\n"
           "  --port P         TCP port (0: any free port)\n"
           "  --bind ADDR      IPv4/IPv6 address (default 127.0.0.1)\n"
           "  --fixtures DIR   DIR/orders/<order>.json, DIR/items/<order>/<pkg>.json,\n"
@@ -189,6 +193,8 @@ static void usage(FILE *out)
           "  --slow-ms MS     extra delay of slow answers (default 0)\n"
           "  --slow-first N   the first N answers since start wait --slow-first-ms more\n"
           "  --slow-first-ms MS  their extra delay (default 0)\n"
+          "  --slow-once-ms MS  the first ask of each URL waits MS more, later asks\n"
+          "                   of it not (default 0: off)\n"
           "  --sibling-ms MS  extra delay of the good packages of a 00000f02 fault\n"
           "                   order (default 2000)\n"
           "  --threads N      MHD thread pool size (default 1)\n"
@@ -233,7 +239,7 @@ static double parse_pct(const char *flag, const char *s)
 }
 
 enum { O_PORT = 256, O_BIND, O_FIXTURES, O_DELAY, O_KEY, O_TENANT,
-       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_SIBLINGMS, O_THREADS, O_HELP };
+       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_SLOWONCE, O_SIBLINGMS, O_THREADS, O_HELP };
 
 static const struct option k_options[] = {
     { "port", required_argument, NULL, O_PORT },
@@ -247,6 +253,7 @@ static const struct option k_options[] = {
     { "slow-ms", required_argument, NULL, O_SLOWMS },
     { "slow-first", required_argument, NULL, O_SLOWFIRST },
     { "slow-first-ms", required_argument, NULL, O_SLOWFIRSTMS },
+    { "slow-once-ms", required_argument, NULL, O_SLOWONCE },
     { "sibling-ms", required_argument, NULL, O_SIBLINGMS },
     { "threads", required_argument, NULL, O_THREADS },
     { "help", no_argument, NULL, O_HELP },
@@ -269,6 +276,7 @@ static void apply_option(int opt, const char *arg)
     case O_SLOWFIRSTMS:
         cfg.slow_first_ms = parse_ulong("--slow-first-ms", arg, MAX_DELAY_MS);
         break;
+    case O_SLOWONCE: cfg.slow_once_ms = parse_ulong("--slow-once-ms", arg, MAX_DELAY_MS); break;
     case O_SIBLINGMS: cfg.sibling_ms = parse_ulong("--sibling-ms", arg, MAX_DELAY_MS); break;
     case O_THREADS: cfg.threads = parse_ulong("--threads", arg, MAX_THREADS); break;
     default: usage(stdout); exit(0);
@@ -1395,6 +1403,49 @@ static bool header_is(struct MHD_Connection *c, const char *name, const char *wa
 
 static atomic_ulong st_first_answers; /* for --slow-first; never reset */
 
+/* --slow-once-ms: the URLs asked already, by 64-bit hash, open
+ * addressing; once full, no URL is slow any more (bounded). */
+#define SEEN_SLOTS (1u << 16)
+static uint64_t seen_urls[SEEN_SLOTS];
+static unsigned seen_count;
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t url_hash(const char *url)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *url; url++)
+        h = (h ^ (unsigned char)*url) * 1099511628211ULL;
+    return h ? h : 1; /* 0 marks a free slot */
+}
+
+/* true the first time url is asked (since start or /_reset) */
+static bool first_ask(const char *url)
+{
+    uint64_t h = url_hash(url);
+    unsigned i = (unsigned)h & (SEEN_SLOTS - 1);
+    bool first = false;
+
+    pthread_mutex_lock(&seen_lock);
+    while (seen_urls[i] != 0 && seen_urls[i] != h)
+        i = (i + 1) & (SEEN_SLOTS - 1);
+    if (seen_urls[i] == 0 && seen_count < SEEN_SLOTS / 2) {
+        seen_urls[i] = h;
+        seen_count++;
+        first = true;
+    }
+    pthread_mutex_unlock(&seen_lock);
+    return first;
+}
+
+static void seen_reset(void)
+{
+    pthread_mutex_lock(&seen_lock);
+    memset(seen_urls, 0, sizeof(seen_urls));
+    seen_count = 0;
+    pthread_mutex_unlock(&seen_lock);
+}
+
 static void decide(struct MHD_Connection *c, const char *url, const char *method,
                    struct plan *p)
 {
@@ -1413,6 +1464,8 @@ static void decide(struct MHD_Connection *c, const char *url, const char *method
     else {
         if (roll(cfg.slow_pct))
             add_delay(p, cfg.slow_ms);
+        if (cfg.slow_once_ms > 0 && first_ask(url))
+            add_delay(p, cfg.slow_once_ms);
         if (catalog)
             route_catalog(url + strlen(CATALOGS), p);
         else
@@ -1499,6 +1552,7 @@ static enum MHD_Result answer_local(struct MHD_Connection *c, const char *url,
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     if (get && strcmp(url, "/_reset") == 0) {
         stats_reset();
+        seen_reset();
         return queue_canned(c, &k_ok);
     }
     if (!get || strcmp(url, "/_stats") != 0)
