@@ -109,11 +109,18 @@ static void enrich_wf_free(void *ctx)
     enrich_free(ctx);
 }
 
+static enum workflow_call enrich_kind(long index)
+{
+    (void)index;
+    return WORKFLOW_CALL_CATALOG;
+}
+
 const struct workflow enrich_workflow = {
     .noun = "enrichment",
     .next = enrich_next,
     .take = enrich_take,
     .answer = enrich_answer,
+    .kind = enrich_kind,
     .describe = enrich_describe,
     .free = enrich_wf_free,
 };

@@ -165,11 +165,18 @@ static void orders_wf_free(void *ctx)
     orders_free(ctx);
 }
 
+/* Call -1 is the order, the others its packages' items. */
+static enum workflow_call orders_kind(long index)
+{
+    return index < 0 ? WORKFLOW_CALL_ORDER : WORKFLOW_CALL_ITEMS;
+}
+
 const struct workflow orders_workflow = {
     .noun = "order",
     .next = orders_next,
     .take = orders_take,
     .answer = orders_wf_answer,
+    .kind = orders_kind,
     .describe = orders_describe,
     .free = orders_wf_free,
 };

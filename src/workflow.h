@@ -36,6 +36,15 @@ enum workflow_step {
     WORKFLOW_FAIL, /* the request ends with fail->kind */
 };
 
+/* The kinds of upstream call, each with a latency of its own (the hedge
+ * delay is estimated per kind: hedge.h). */
+enum workflow_call {
+    WORKFLOW_CALL_ORDER,   /* GET {maestro}/orders/{id} */
+    WORKFLOW_CALL_ITEMS,   /* GET .../packages/{uuid}/items */
+    WORKFLOW_CALL_CATALOG, /* GET {catalog}/{code} */
+    WORKFLOW_CALLS
+};
+
 struct workflow_fail {
     enum reply_kind kind; /* the canned answer (reply.h) */
     const char *why;      /* for the log: a static string */
@@ -59,6 +68,8 @@ struct workflow {
     /* The 200 body once take() said WORKFLOW_DONE: malloc'd, the caller
      * frees it; NULL when out of memory (502). */
     char *(*answer)(void *ctx, size_t *len);
+    /* Which kind of upstream call call `index` is. */
+    enum workflow_call (*kind)(long index);
     /* What the request is about, for log lines: "order=<uuid>". */
     void (*describe)(const void *ctx, char *buf, size_t cap);
     void (*free)(void *ctx);
