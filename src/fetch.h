@@ -4,7 +4,7 @@
  * no signals, connect and total timeouts, no redirects, http(s) only, a
  * size cap enforced both by curl and by our own write callback, the
  * peer's certificate and host name verified against one CA file (tls.h). The
- * struct fetch owns the handle and the body; fetch_free() gives both back
+ * struct fetch owns the handle and the body; fetch_release() gives both back
  * to a pool (the caller removes the handle from its multi first).
  *
  * Why a pool: making a curl easy handle costs a dozen allocations and
@@ -138,6 +138,6 @@ int fetch_again(struct fetch *f, long timeout_ms);
  * reads code, status, sent and dialed only. */
 enum fetch_health fetch_health(const struct fetch *f);
 /* Gives f back to the pool (or frees it when the pool is full). */
-void fetch_free(struct fetch_pool *p, struct fetch *f);
+void fetch_release(struct fetch_pool *p, struct fetch *f);
 
 #endif

@@ -129,7 +129,7 @@ static void loop_drop_fetch(struct loop *l, struct job *j, struct fetch *f)
         loop_unpark(l, f);
     else
         conns_remove(&l->conns, f->slot, f->easy);
-    fetch_free(&l->pool, f);
+    fetch_release(&l->pool, f);
 }
 
 static void loop_log_breaker(const struct loop *l)
@@ -399,7 +399,7 @@ static int loop_add(struct loop *l, struct job *j, const char *url, long index)
     f->started_ms = now;
     f->slot = conns_add(&l->conns, f->easy);
     if (f->slot < 0) {
-        fetch_free(&l->pool, f);
+        fetch_release(&l->pool, f);
         return -1;
     }
     f->next = j->fetches;
@@ -570,7 +570,7 @@ static void loop_end_call(struct loop *l, struct job *j, struct fetch *f, enum f
         loop_take(l, j, f, 0);
     else
         loop_fail(l, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
-    fetch_free(&l->pool, f);
+    fetch_release(&l->pool, f);
 }
 
 static void loop_on_done(struct loop *l, CURLMsg *msg)
