@@ -71,6 +71,7 @@ struct fetch {
     struct fetch *prev, *next; /* the caller's list of live fetches */
     struct fetch *wait_prev, *wait_next; /* the caller's, while it waits */
     uint64_t started_ms; /* the caller's: when the call was first started */
+    uint64_t end_ms;     /* the caller's: when it must be over, waits included */
     unsigned char waiting; /* the caller's: parked, not on a multi handle */
     unsigned char retried; /* the caller's: started again once already */
     unsigned char gated;   /* the socket opener said "not now" (errno
