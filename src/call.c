@@ -53,80 +53,23 @@ void call_cancel_all(struct calls *c, struct job *j)
     assert(j->running == 0);
 }
 
-static void call_log_breaker(const struct calls *c)
-{
-    const struct breaker *b = &c->breaker;
-
-    metrics_breaker_state((int)b->state, b->openings);
-    log_warn("msg=\"circuit breaker %s\" failures=%ld calls=%ld", breaker_state_name(b->state),
-             b->failures, b->calls);
-}
-
-/* What kind of end a finished call had, as metrics count it. */
-static enum metrics_upstream call_kind(const struct fetch *f, enum fetch_outcome out)
-{
-    if (out == FETCH_OK)
-        return METRICS_UP_OK;
-    if (out == FETCH_NOT_FOUND)
-        return METRICS_UP_NOT_FOUND;
-    if (f->code == CURLE_OK)
-        return METRICS_UP_STATUS;
-    if (f->code == CURLE_OPERATION_TIMEDOUT)
-        return fetch_health(f) == FETCH_QUEUED ? METRICS_UP_QUEUED_TIMEOUT : METRICS_UP_TIMEOUT;
-    if (f->code == CURLE_COULDNT_CONNECT || f->code == CURLE_COULDNT_RESOLVE_HOST)
-        return METRICS_UP_CONNECT;
-    return METRICS_UP_ERROR;
-}
-
-/* Counts a finished call as kind (METRICS_UP_COUNT: as its outcome says). */
-static void call_measure(const struct fetch *f, enum fetch_outcome out, enum metrics_upstream kind)
-{
-    curl_off_t us = 0;
-
-    curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &us);
-    metrics_upstream(kind == METRICS_UP_COUNT ? call_kind(f, out) : kind,
-                     us > 0 ? (uint64_t)us : 0);
-}
-
-/* One upstream call of j ended (not cancelled; f is fetch_finish()ed):
- * tell the breaker what it says of the upstream. A call that timed out
- * in our own queue says nothing; the calls of one broken connection are
- * one fault (fold.h). */
-static void call_weigh(struct calls *c, const struct job *j, const struct fetch *f)
-{
-    enum fetch_health h = fetch_health(f);
-    uint64_t now = clock_ms();
-
-    if (h == FETCH_QUEUED)
-        return;
-    if (h == FETCH_BROKEN && !fold_new_fault(&c->fold, f->local_port, now))
-        return;
-    if (breaker_record(&c->breaker, h != FETCH_HEALTHY, j->trial, now))
-        call_log_breaker(c);
-}
-
-void call_breaker_tick(struct calls *c, uint64_t now)
-{
-    breaker_advance(&c->breaker, now);
-    metrics_breaker_window(c->breaker.calls, c->breaker.failures);
-}
-
-/* The breaker is open: 503 at once, nothing called upstream. */
 int call_admit(struct calls *c, struct job *j, long *retry_after_s)
 {
-    int changed;
-
-    if (!breaker_admit(&c->breaker, clock_ms(), &j->trial, retry_after_s, &changed))
-        return 0;
-    if (changed)
-        call_log_breaker(c);
-    return 1;
+    return weigh_admit(&c->weigh, &j->trial, retry_after_s);
 }
 
 void call_trial_done(struct calls *c, const struct job *j)
 {
-    if (j->trial && breaker_trial_done(&c->breaker, j->trial))
-        call_log_breaker(c);
+    weigh_trial_done(&c->weigh, j->trial);
+}
+
+/* One upstream call of j ended (not cancelled; f is fetch_finish()ed):
+ * counted for the metrics, and told to the breaker. */
+static void call_weigh(struct calls *c, const struct job *j, const struct fetch *f,
+                       enum fetch_outcome out)
+{
+    weigh_metrics(f, out, METRICS_UP_COUNT);
+    weigh_breaker(&c->weigh, j->trial, f);
 }
 
 /* Every call of j carries its request id ahead of the shared headers:
@@ -144,8 +87,7 @@ void call_time_out_all(struct calls *c, struct job *j)
 
     for (f = j->fetches; f; f = f->next) {
         fetch_finish(f, CURLE_OPERATION_TIMEDOUT);
-        call_measure(f, FETCH_FAILED, METRICS_UP_COUNT);
-        call_weigh(c, j, f);
+        call_weigh(c, j, f, FETCH_FAILED);
     }
 }
 
@@ -235,7 +177,7 @@ static int call_try_again(struct calls *c, struct fetch *f, enum fetch_outcome o
         return 0;
     f->retried = 1;
     fetch_describe(f, why, sizeof(why));
-    call_measure(f, out, METRICS_UP_RETRIED);
+    weigh_metrics(f, out, METRICS_UP_RETRIED);
     /* the same multi handle: curl has closed the dead connection there,
        while another handle may still hold one to the same dead peer */
     if (call_restart(c, f, f->slot)) {
@@ -254,8 +196,7 @@ static void call_end(struct calls *c, struct job *j, struct fetch *f, enum fetch
     char why[128];
 
     call_unlink(j, f);
-    call_measure(f, out, METRICS_UP_COUNT);
-    call_weigh(c, j, f);
+    call_weigh(c, j, f, out);
     if (out == FETCH_OK)
         h->answered(h->arg, j, f, 1);
     else if (out == FETCH_NOT_FOUND)
@@ -418,17 +359,6 @@ err:
     return NULL;
 }
 
-static void call_breaker_init(struct calls *c)
-{
-    const struct config *g = c->cfg;
-    struct breaker_conf bc = {g->breaker_window_ms, g->breaker_min_calls,
-                              (int)g->breaker_threshold, g->breaker_open_ms,
-                              (int)g->breaker_trials};
-
-    breaker_init(&c->breaker, &bc);
-    fold_init(&c->fold);
-}
-
 int call_init(struct calls *c, const struct config *cfg, const struct call_hooks *hooks)
 {
     memset(c, 0, sizeof(*c));
@@ -436,7 +366,7 @@ int call_init(struct calls *c, const struct config *cfg, const struct call_hooks
     c->hooks = *hooks;
     proto_init(&c->proto, cfg);
     fetch_pool_init(&c->pool, CALL_POOL_MAX);
-    call_breaker_init(c);
+    weigh_init(&c->weigh, cfg);
     waitq_init(&c->waitq);
     c->headers = call_headers(cfg);
     if (!c->headers)

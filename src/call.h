@@ -11,7 +11,7 @@
  * and the credential headers.
  *
  * struct calls owns the poller, the multi handles, the transfers (and
- * their pool), the waiting calls, the breaker and the shared header
+ * their pool), the waiting calls, the breaker (weigh.h) and the shared header
  * list; a job's calls hang off the job (j->fetches, j->running) but are
  * the calls' to end. It knows of a job only its calls, deadline, trial,
  * headers and request; nothing of workflows. Loop thread only, except
@@ -21,15 +21,14 @@
 
 #include <stdint.h>
 
-#include "breaker.h"
 #include "config.h"
 #include "conns.h"
 #include "fetch.h"
-#include "fold.h"
 #include "job.h"
 #include "poller.h"
 #include "proto.h"
 #include "waitq.h"
+#include "weigh.h"
 
 /* How the calls tell the job's owner (the loop) what came of a call.
  * Either may free the job (and end its other calls); f is the calls'
@@ -50,8 +49,7 @@ struct calls {
     struct proto proto;                  /* what the upstream speaks */
     struct curl_slist *headers;          /* owned: shared by every call */
     struct fetch_pool pool;
-    struct breaker breaker;
-    struct fold fold;                    /* see call_weigh() */
+    struct weigh weigh;                  /* the breaker; the metrics */
     struct waitq waitq;                  /* calls the gate held back */
     uint64_t stall_check_at;             /* when to look for stalled calls */
     struct call_hooks hooks;
@@ -87,8 +85,6 @@ void call_reap(struct calls *c);
 void call_check_stalls(struct calls *c, struct job *jobs, uint64_t now);
 /* Starts again or fails the calls the gate held back (waitq.h). */
 void call_resume(struct calls *c, uint64_t now);
-/* Publishes the breaker's window, aged to now, for /metrics. */
-void call_breaker_tick(struct calls *c, uint64_t now);
 /* Closes every kept-alive connection (no call may be in flight). */
 void call_close_idle(struct calls *c);
 

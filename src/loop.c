@@ -350,7 +350,7 @@ static void loop_expire_due(struct loop *l, uint64_t now)
     loop_expire(l, now); /* its closed connections give the gate room */
     call_check_stalls(&l->calls, l->live_head, now);
     call_resume(&l->calls, now);
-    call_breaker_tick(&l->calls, now);
+    weigh_tick(&l->calls.weigh, now);
     writer_expire(&l->writer, now);
     loop_watch_due(l, now);
     loop_idle(l, now);
