@@ -232,7 +232,7 @@ static void loop_on_call_failed(void *arg, struct job *j, enum reply_kind kind, 
 
 /* Jobs past their deadline answer 502. All jobs share one timeout, so
  * the oldest is always the first to expire. */
-static void loop_expire(struct loop *l, uint64_t now)
+static void loop_expire_jobs(struct loop *l, uint64_t now)
 {
     while (l->live_head && l->live_head->deadline_ms <= now)
         loop_deadline_passed(l, l->live_head);
@@ -347,7 +347,7 @@ static int loop_admit(struct loop *l)
  * watch, idle connections. */
 static void loop_expire_due(struct loop *l, uint64_t now)
 {
-    loop_expire(l, now); /* its closed connections give the gate room */
+    loop_expire_jobs(l, now); /* its closed connections give the gate room */
     call_check_stalls(&l->calls, l->live_head, now);
     call_resume(&l->calls, now);
     weigh_tick(&l->calls.weigh, now);
@@ -386,11 +386,11 @@ struct loop *loop_start(const struct config *cfg)
     if (call_init(&l->calls, cfg, &hooks))
         goto err;
     writer_init(&l->writer, l->calls.poller, cfg->write_timeout_ms);
-    if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
-        goto err_calls;
+    if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+        call_free(&l->calls);
+        goto err;
+    }
     return l;
-err_calls:
-    call_free(&l->calls);
 err:
     pthread_mutex_destroy(&l->lock);
     free(l);
