@@ -287,7 +287,7 @@ int fetch_died_with_connection(const struct fetch *f)
            connects == 0;
 }
 
-void fetch_free(struct fetch_pool *p, struct fetch *f)
+void fetch_release(struct fetch_pool *p, struct fetch *f)
 {
     if (!f)
         return;

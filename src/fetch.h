@@ -4,7 +4,7 @@
  * no signals, connect and total timeouts, no redirects, http(s) only, a
  * size cap enforced both by curl and by our own write callback, the
  * peer's certificate and host name verified against one CA file (tls.h). The
- * struct fetch owns the handle and the body; fetch_free() gives both back
+ * struct fetch owns the handle and the body; fetch_release() gives both back
  * to a pool (the caller removes the handle from its multi first).
  *
  * Why a pool: making a curl easy handle costs a dozen allocations and
@@ -74,6 +74,7 @@ struct fetch {
     struct fetch *prev, *next; /* the caller's list of live fetches */
     struct fetch *wait_prev, *wait_next; /* the caller's, while it waits */
     uint64_t started_ms; /* the caller's: when the call was first started */
+    uint64_t end_ms;     /* the caller's: when it must be over, waits included */
     unsigned char waiting; /* the caller's: parked, not on a multi handle */
     unsigned char retried; /* the caller's: started again once already */
     unsigned char gated;   /* the socket opener said "not now" (errno
@@ -148,6 +149,6 @@ enum fetch_health fetch_health(const struct fetch *f);
  * PROTO". */
 int fetch_alpn(curl_infotype type, const char *text, size_t len);
 /* Gives f back to the pool (or frees it when the pool is full). */
-void fetch_free(struct fetch_pool *p, struct fetch *f);
+void fetch_release(struct fetch_pool *p, struct fetch *f);
 
 #endif

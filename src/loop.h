@@ -13,7 +13,10 @@
  * cancels its other calls at once, as does its client leaving. Answers
  * are written without waiting: what a socket does not take at once is
  * written as it drains, each answer within its own deadline, so a web
- * server that reads slowly delays only its own. */
+ * server that reads slowly delays only its own.
+ * The thread and the life of a job are loop.c's; the life of each call
+ * is call.c's (with waitq.c and proto.c), the answers still being
+ * written writer.c's. */
 #ifndef LOOP_H
 #define LOOP_H
 

@@ -99,6 +99,34 @@ static int main_serve(const struct config *cfg, int fd, int signal_fd)
     return r ? 1 : 0;
 }
 
+/* What the threads need before the first starts: 0, or the exit
+ * status (what needed freeing is freed). */
+static int main_prepare(struct config *cfg, int *signal_fd)
+{
+    char err[256];
+
+    log_set_level(cfg->log_level);
+    jbuf_set_budget((size_t)cfg->max_memory);
+    arena_install();
+    main_raise_fd_limit();
+    *signal_fd = main_signals();
+    if (*signal_fd < 0) {
+        fprintf(stderr, "api-pedidos: cannot set up signal handling\n");
+        return 1;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {
+        fprintf(stderr, "api-pedidos: cannot initialise libcurl or libfcgi\n");
+        return 1;
+    }
+    if (tls_settle_ca(cfg, err, sizeof(err))) {
+        fprintf(stderr, "api-pedidos: %s\n", err);
+        curl_global_cleanup();
+        config_free(cfg);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -116,25 +144,9 @@ int main(int argc, char **argv)
     case CONFIG_OK:
         break;
     }
-    log_set_level(cfg.log_level);
-    jbuf_set_budget((size_t)cfg.max_memory);
-    arena_install();
-    main_raise_fd_limit();
-    signal_fd = main_signals();
-    if (signal_fd < 0) {
-        fprintf(stderr, "api-pedidos: cannot set up signal handling\n");
-        return 1;
-    }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0) {
-        fprintf(stderr, "api-pedidos: cannot initialise libcurl or libfcgi\n");
-        return 1;
-    }
-    if (tls_settle_ca(&cfg, err, sizeof(err))) {
-        fprintf(stderr, "api-pedidos: %s\n", err);
-        curl_global_cleanup();
-        config_free(&cfg);
-        return 2;
-    }
+    r = main_prepare(&cfg, &signal_fd);
+    if (r)
+        return r;
     fd = main_listen_fd(&cfg, &file);
     if (fd >= 0) {
         r = main_serve(&cfg, fd, signal_fd);

@@ -16,7 +16,7 @@
  *
  * Adding a route that calls the upstream: a module with a constructor
  * and one `const struct workflow`, a route kind (route.c), and a case in
- * server_dispatch() (server.c) that checks the request, builds the state
+ * dispatch_request() (dispatch.c) that checks the request, builds the state
  * and submits job_new(req, &the_workflow, state, ...) to the loop. See
  * orders.c (one call, then many) and enrich.c (many at once, 404 kept as
  * "missing"). */

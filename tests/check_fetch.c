@@ -116,13 +116,13 @@ START_TEST(test_never_ran_and_reuse)
     ck_assert_int_eq(fetch_health(f), FETCH_QUEUED);
     f->sent = f->dialed = 1;
     f->local_port = 40000;
-    fetch_free(&p, f);
+    fetch_release(&p, f);
     g = fetch_new(&p, "http://127.0.0.1:9/y", &o, NULL, 1);
     ck_assert_ptr_eq(g, f); /* from the pool */
     ck_assert_int_eq(g->sent, 0);
     ck_assert_int_eq(g->dialed, 0);
     ck_assert_int_eq(g->local_port, 0);
-    fetch_free(&p, g);
+    fetch_release(&p, g);
     fetch_pool_clear(&p);
 }
 END_TEST
@@ -149,12 +149,12 @@ START_TEST(test_stalled)
     ck_assert_int_eq(fetch_stall(f), FETCH_FAILED); /* curl saw it never ran */
     ck_assert_int_eq(fetch_health(f), FETCH_FAULT);
     ck_assert_str_eq(fetch_describe(f, why, sizeof(why)), "answer stalled mid-body (17 bytes came)");
-    fetch_free(&p, f);
+    fetch_release(&p, f);
     g = fetch_new(&p, "http://127.0.0.1:9/y", &o, NULL, 1);
     ck_assert_ptr_eq(g, f); /* from the pool */
     ck_assert_int_eq(g->stalled, 0);
     ck_assert_int_eq(fetch_stalled(g, 1000000, 2000), 0);
-    fetch_free(&p, g);
+    fetch_release(&p, g);
     fetch_pool_clear(&p);
 }
 END_TEST
