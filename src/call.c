@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "twin.h"
 
 /* Finished transfers kept for reuse: enough for a busy steady state;
    after a burst of thousands of calls the rest is freed. */
@@ -22,24 +23,37 @@
 
 _Static_assert(CONNS_MULTI_MAX <= WAITQ_SLOTS_MAX, "a handed-on count for every multi handle");
 
-static void call_unlink(struct job *j, struct fetch *f)
+void call_link(struct job *j, struct fetch *f)
 {
-    assert(j->running > 0); /* never negative */
+    f->prev = NULL;
+    f->next = j->fetches;
+    if (j->fetches)
+        j->fetches->prev = f;
+    j->fetches = f;
+}
+
+/* Takes f off j's list (and the hedge queue); a hedge is not one of j's
+ * calls. */
+static void call_unlink(struct calls *c, struct job *j, struct fetch *f)
+{
+    assert(f->is_hedge || j->running > 0); /* never negative */
+    twin_forget(c, f);
     if (f->prev)
         f->prev->next = f->next;
     else
         j->fetches = f->next;
     if (f->next)
         f->next->prev = f->prev;
-    j->running--;
+    if (!f->is_hedge)
+        j->running--;
 }
 
 /* Removes a transfer from its multi handle (or the waiting calls; or
  * neither: slot -1, as after a failed restart) and gives it back to the
  * pool. */
-static void call_drop(struct calls *c, struct job *j, struct fetch *f)
+void call_drop(struct calls *c, struct job *j, struct fetch *f)
 {
-    call_unlink(j, f);
+    call_unlink(c, j, f);
     if (f->waiting)
         waitq_unpark(&c->waitq, f);
     else if (f->slot >= 0)
@@ -66,8 +80,8 @@ void call_trial_done(struct calls *c, const struct job *j)
 
 /* One upstream call of j ended (not cancelled; f is fetch_finish()ed):
  * counted for the metrics, and told to the breaker. */
-static void call_weigh(struct calls *c, const struct job *j, const struct fetch *f,
-                       enum fetch_outcome out)
+void call_weigh(struct calls *c, const struct job *j, const struct fetch *f,
+                enum fetch_outcome out)
 {
     weigh_metrics(f, out, METRICS_UP_COUNT);
     weigh_breaker(&c->weigh, j->trial, f);
@@ -88,13 +102,14 @@ void call_time_out_all(struct calls *c, struct job *j)
 
     for (f = j->fetches; f; f = f->next) {
         fetch_finish(f, CURLE_OPERATION_TIMEDOUT);
-        call_weigh(c, j, f, FETCH_FAILED);
+        if (!f->is_hedge) /* one call, weighed once */
+            call_weigh(c, j, f, FETCH_FAILED);
     }
 }
 
 /* The options of a call of j started at now: its timeout is the call
  * timeout, or what is left of j's time if less. */
-static void call_opts(const struct calls *c, struct job *j, uint64_t now, struct fetch_opts *o)
+void call_opts(const struct calls *c, struct job *j, uint64_t now, struct fetch_opts *o)
 {
     *o = (struct fetch_opts){.headers = &j->headers,
                              .connect_timeout_ms = c->cfg->connect_timeout_ms,
@@ -115,7 +130,7 @@ static void call_opts(const struct calls *c, struct job *j, uint64_t now, struct
         o->timeout_ms = (long)(j->deadline_ms - now);
 }
 
-int call_start(struct calls *c, struct job *j, const char *url, long index)
+int call_start(struct calls *c, struct job *j, const char *url, long index, int kind)
 {
     uint64_t now = clock_ms();
     struct fetch_opts o;
@@ -133,17 +148,19 @@ int call_start(struct calls *c, struct job *j, const char *url, long index)
     f->end_ms = now + (uint64_t)c->cfg->call_timeout_ms;
     if (f->end_ms > j->deadline_ms)
         f->end_ms = j->deadline_ms;
+    f->twin = NULL;
+    f->hq_on = f->is_hedge = 0;
+    f->hedge_at = 0;
+    f->kind = (unsigned char)kind;
     f->slot = conns_add(&c->conns, f->easy);
     if (f->slot < 0) {
         fetch_release(&c->pool, f);
         return -1;
     }
-    f->next = j->fetches;
-    if (j->fetches)
-        j->fetches->prev = f;
-    j->fetches = f;
+    call_link(j, f);
     j->running++;
     j->req->upstream_calls++;
+    twin_arm(c, f, now);
     return 0;
 }
 
@@ -171,7 +188,7 @@ static int call_restart(struct calls *c, struct fetch *f, int slot)
 /* A call that died with the kept-alive connection it reused is sent
  * once more (fetch.h): a gateway closing a connection as our request
  * went out is not a failure of the upstream, nor of the order. */
-static int call_try_again(struct calls *c, struct fetch *f, enum fetch_outcome out)
+static int call_try_again(struct calls *c, struct fetch *f, enum fetch_outcome out, int slot)
 {
     CURLcode code = f->code;
     char why[128];
@@ -183,7 +200,7 @@ static int call_try_again(struct calls *c, struct fetch *f, enum fetch_outcome o
     weigh_metrics(f, out, METRICS_UP_RETRIED);
     /* the same multi handle: curl has closed the dead connection there,
        while another handle may still hold one to the same dead peer */
-    if (call_restart(c, f, f->slot)) {
+    if (call_restart(c, f, slot)) {
         fetch_finish(f, code); /* as it ended: the caller fails the call */
         return 0;
     }
@@ -198,7 +215,7 @@ static void call_end(struct calls *c, struct job *j, struct fetch *f, enum fetch
     const struct call_hooks *h = &c->hooks;
     char why[128];
 
-    call_unlink(j, f);
+    call_unlink(c, j, f);
     call_weigh(c, j, f, out);
     if (out == FETCH_OK)
         h->answered(h->arg, j, f, 1);
@@ -214,6 +231,7 @@ static void call_on_done(struct calls *c, CURLMsg *msg)
     struct fetch *f = NULL;
     struct job *j;
     enum fetch_outcome out;
+    int slot;
 
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
     assert(!f->waiting);
@@ -221,13 +239,21 @@ static void call_on_done(struct calls *c, CURLMsg *msg)
     out = fetch_finish(f, msg->data.result);
     conns_remove(&c->conns, f->slot, f->easy);
     if (fetch_held_back(f)) {
-        waitq_park(&c->waitq, f);
+        if (f->is_hedge) { /* no room for it after all: the call goes on alone */
+            f->slot = -1;
+            call_drop(c, j, f);
+        } else
+            waitq_park(&c->waitq, f);
         return;
     }
     if (out != FETCH_FAILED)
         waitq_handed_on(&c->waitq, f->slot); /* its connection is free for a waiting call */
     proto_learn(&c->proto, f);
-    if (call_try_again(c, f, out))
+    slot = f->slot;
+    f->slot = -1; /* off its multi handle */
+    if (twin_settle(c, j, f, out, clock_ms()))
+        return;
+    if (call_try_again(c, f, out, slot))
         return;
     call_end(c, j, f, out);
 }
@@ -278,6 +304,7 @@ void call_check_stalls(struct calls *c, struct job *jobs, uint64_t now)
 {
     struct job *j, *next;
     struct fetch *f;
+    enum fetch_outcome out;
 
     if (now < c->stall_check_at)
         return;
@@ -288,7 +315,10 @@ void call_check_stalls(struct calls *c, struct job *jobs, uint64_t now)
             if (f->waiting || !fetch_stalled(f, now, c->cfg->stall_timeout_ms))
                 continue;
             conns_remove(&c->conns, f->slot, f->easy);
-            call_end(c, j, f, fetch_stall(f));
+            f->slot = -1;
+            out = fetch_stall(f);
+            if (!twin_settle(c, j, f, out, now)) /* else its twin goes on */
+                call_end(c, j, f, out);
             break;
         }
     }
@@ -329,6 +359,7 @@ void call_resume(struct calls *c, uint64_t now)
     c->resume_all = proto_probe(&c->proto);
     waitq_resume(&c->waitq, c->conns.count, now, &ops);
     c->resume_all = 0;
+    twin_send_due(c, now);
 }
 
 /* Once no job has been live for the idle timeout, every kept-alive
@@ -375,6 +406,7 @@ int call_init(struct calls *c, const struct config *cfg, const struct call_hooks
     fetch_pool_init(&c->pool, CALL_POOL_MAX);
     weigh_init(&c->weigh, cfg);
     waitq_init(&c->waitq);
+    twin_init(c, clock_ms());
     c->headers = call_headers(cfg);
     if (!c->headers)
         goto err;

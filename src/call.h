@@ -24,6 +24,7 @@
 #include "config.h"
 #include "conns.h"
 #include "fetch.h"
+#include "hedge.h"
 #include "job.h"
 #include "poller.h"
 #include "proto.h"
@@ -53,6 +54,9 @@ struct calls {
     struct waitq waitq;                  /* calls the gate held back */
     uint64_t stall_check_at;             /* when to look for stalled calls */
     int resume_all;                      /* this turn every waiting call starts */
+    struct hedge hedge;                  /* hedge delays and budget (twin.h) */
+    struct fetch *hq_head[HEDGE_KINDS];  /* calls whose hedge is due, by kind, */
+    struct fetch *hq_tail[HEDGE_KINDS];  /* in order of start */
     struct call_hooks hooks;
 };
 
@@ -68,9 +72,10 @@ int call_admit(struct calls *c, struct job *j, long *retry_after_s);
 void call_prepare(struct calls *c, struct job *j);
 /* j ends: its breaker trial, if any, is over. */
 void call_trial_done(struct calls *c, const struct job *j);
-/* Starts a call of job j to url, the workflow's call index. 0, or -1
- * when it could not start (the caller fails the job). */
-int call_start(struct calls *c, struct job *j, const char *url, long index);
+/* Starts a call of job j to url, the workflow's call index, of kind (a
+ * workflow_call). 0, or -1 when it could not start (the caller fails
+ * the job). */
+int call_start(struct calls *c, struct job *j, const char *url, long index, int kind);
 /* Ends every call j has in flight or waiting, unweighed (cancelled). */
 void call_cancel_all(struct calls *c, struct job *j);
 /* j's deadline passed: the calls it still has time out now, each
@@ -88,5 +93,17 @@ void call_check_stalls(struct calls *c, struct job *jobs, uint64_t now);
 void call_resume(struct calls *c, uint64_t now);
 /* Closes every kept-alive connection (no call may be in flight). */
 void call_close_idle(struct calls *c);
+
+/* Between call.c and twin.c (the hedges of calls): */
+/* The options of a call of j started at now. */
+void call_opts(const struct calls *c, struct job *j, uint64_t now, struct fetch_opts *o);
+/* Puts transfer f on j's list (a hedge: not among j's calls). */
+void call_link(struct job *j, struct fetch *f);
+/* Takes f off j's list and off its multi handle (slot -1: on none) or
+ * the waiting calls, and gives it back to the pool: cancelled. */
+void call_drop(struct calls *c, struct job *j, struct fetch *f);
+/* Counts ended transfer f for the metrics and tells the breaker. */
+void call_weigh(struct calls *c, const struct job *j, const struct fetch *f,
+                enum fetch_outcome out);
 
 #endif

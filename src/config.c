@@ -15,6 +15,8 @@ struct config_num {
     long def, min, max;
     const char *help;
     const char *arg; /* what --help calls the value */
+    const char *word; /* a word that stands for -1 (and for a default of
+                         -1 in --help), or NULL */
 };
 
 #define CFG_OFF(field) offsetof(struct config, field)
@@ -22,52 +24,60 @@ struct config_num {
 
 static const struct config_num config_nums[] = {
     {"max-in-flight", "API_PEDIDOS_MAX_IN_FLIGHT", CFG_OFF(max_in_flight), 1024, 1, 100000,
-     "requests held at once by one process; past it 503", "N"},
+     "requests held at once by one process; past it 503", "N", NULL},
     {"connect-timeout", "API_PEDIDOS_CONNECT_TIMEOUT_MS", CFG_OFF(connect_timeout_ms), 2000, 1, 600000,
-     "ms to connect to the upstream", "MS"},
+     "ms to connect to the upstream", "MS", NULL},
     {"call-timeout", "API_PEDIDOS_CALL_TIMEOUT_MS", CFG_OFF(call_timeout_ms), 5000, 1, 600000,
-     "ms for one upstream call, queueing included", "MS"},
+     "ms for one upstream call, queueing included", "MS", NULL},
     {"stall-timeout", "API_PEDIDOS_STALL_TIMEOUT_MS", CFG_OFF(stall_timeout_ms), 2000, 100, 600000,
-     "ms an upstream answer may send nothing once its body has begun; past it the call fails (502)", "MS"},
+     "ms an upstream answer may send nothing once its body has begun; past it the call fails (502)", "MS", NULL},
     {"request-timeout", "API_PEDIDOS_REQUEST_TIMEOUT_MS", CFG_OFF(request_timeout_ms), 10000, 1, 600000,
-     "ms for a whole request; past it 502", "MS"},
+     "ms for a whole request; past it 502", "MS", NULL},
     {"max-body", "API_PEDIDOS_MAX_BODY", CFG_OFF(max_body), 8 * MIB, 1024, 1024 * MIB,
-     "bytes of one upstream answer; past it 502", "BYTES"},
+     "bytes of one upstream answer; past it 502", "BYTES", NULL},
     {"max-answer", "API_PEDIDOS_MAX_ANSWER", CFG_OFF(max_answer), 64 * MIB, 1024, 1024 * MIB,
-     "bytes of one answer of ours; past it 502", "BYTES"},
+     "bytes of one answer of ours; past it 502", "BYTES", NULL},
     {"max-memory", "API_PEDIDOS_MAX_MEMORY", CFG_OFF(max_memory), 512 * MIB, 16 * MIB, 1024L * 1024 * MIB,
-     "bytes of upstream bodies and answer parts one process holds at once; past it new orders 503", "BYTES"},
+     "bytes of upstream bodies and answer parts one process holds at once; past it new orders 503", "BYTES", NULL},
     {"max-packages", "API_PEDIDOS_MAX_PACKAGES", CFG_OFF(max_packages), 10000, 0, 1000000,
-     "packages in one order; more 502", "N"},
+     "packages in one order; more 502", "N", NULL},
     {"max-codes", "API_PEDIDOS_MAX_CODES", CFG_OFF(max_codes), 500, 1, 100000,
-     "product codes in one POST /orders/enriched; more 422", "N"},
+     "product codes in one POST /orders/enriched; more 422", "N", NULL},
     {"fanout", "API_PEDIDOS_FANOUT", CFG_OFF(fanout), 256, 1, 10000,
-     "upstream calls at once per request (packages, catalog codes); 1 makes one at a time", "N"},
+     "upstream calls at once per request (packages, catalog codes); 1 makes one at a time", "N", NULL},
     {"max-connections", "API_PEDIDOS_MAX_CONNECTIONS", CFG_OFF(max_connections), 4096, 1, 16384,
-     "upstream connections per process", "N"},
+     "upstream connections per process", "N", NULL},
     {"max-connecting", "API_PEDIDOS_MAX_CONNECTING", CFG_OFF(max_connecting), 64, 1, 16384,
      "upstream connections being set up (connect, TLS handshake) at once per process; "
-     "more calls wait for one", "N"},
+     "more calls wait for one", "N", NULL},
     {"write-timeout", "API_PEDIDOS_WRITE_TIMEOUT_MS", CFG_OFF(write_timeout_ms), 10000, 100, 600000,
-     "ms for the web server to read one answer; past it the answer is cut, logged and counted", "MS"},
+     "ms for the web server to read one answer; past it the answer is cut, logged and counted", "MS", NULL},
     {"idle-timeout", "API_PEDIDOS_IDLE_TIMEOUT_MS", CFG_OFF(idle_timeout_ms), 60000, 1000, 3600000,
-     "ms a kept-alive upstream connection may stay idle; a process idle that long closes them all", "MS"},
+     "ms a kept-alive upstream connection may stay idle; a process idle that long closes them all", "MS", NULL},
     {"backlog", "API_PEDIDOS_BACKLOG", CFG_OFF(backlog), 1024, 1, 65535,
-     "listen backlog with --listen", "N"},
+     "listen backlog with --listen", "N", NULL},
     {"breaker-window-ms", "API_PEDIDOS_BREAKER_WINDOW_MS", CFG_OFF(breaker_window_ms), 10000, 100, 3600000,
-     "circuit breaker: upstream calls of the last MS are weighed (10 buckets)", "MS"},
+     "circuit breaker: upstream calls of the last MS are weighed (10 buckets)", "MS", NULL},
     {"breaker-min-calls", "API_PEDIDOS_BREAKER_MIN_CALLS", CFG_OFF(breaker_min_calls), 20, 1, 10000000,
-     "circuit breaker: calls in the window needed before it may open", "N"},
+     "circuit breaker: calls in the window needed before it may open", "N", NULL},
     {"breaker-threshold", "API_PEDIDOS_BREAKER_THRESHOLD", CFG_OFF(breaker_threshold), 50, 1, 100,
-     "circuit breaker: failure percentage that opens it", "PCT"},
+     "circuit breaker: failure percentage that opens it", "PCT", NULL},
     {"breaker-open-ms", "API_PEDIDOS_BREAKER_OPEN_MS", CFG_OFF(breaker_open_ms), 5000, 1, 3600000,
-     "circuit breaker: ms it stays open (503) before trials", "MS"},
+     "circuit breaker: ms it stays open (503) before trials", "MS", NULL},
     {"breaker-trials", "API_PEDIDOS_BREAKER_TRIALS", CFG_OFF(breaker_trials), 3, 1, 100,
-     "circuit breaker: trial requests that must succeed to close it", "N"},
+     "circuit breaker: trial requests that must succeed to close it", "N", NULL},
     {"metrics", "API_PEDIDOS_METRICS", CFG_OFF(metrics), 0, 0, 1,
-     "1 answers GET /metrics (Prometheus); keep it to internal addresses", "0|1"},
+     "1 answers GET /metrics (Prometheus); keep it to internal addresses", "0|1", NULL},
     {"upstream-http2", "API_PEDIDOS_UPSTREAM_HTTP2", CFG_OFF(upstream_http2), 1, 0, 1,
-     "1 offers HTTP/2 to an https upstream (ALPN), 0 keeps it to HTTP/1.1", "0|1"},
+     "1 offers HTTP/2 to an https upstream (ALPN), 0 keeps it to HTTP/1.1", "0|1", NULL},
+    {"hedge-after", "API_PEDIDOS_HEDGE_AFTER", CFG_OFF(hedge_after_ms), -1, 0, 600000,
+     "ms without an answer after which an upstream call is sent once more (a hedge); "
+     "auto: a recent high percentile of that kind of call's time; 0: never", "auto|MS", "auto"},
+    {"hedge-budget", "API_PEDIDOS_HEDGE_BUDGET", CFG_OFF(hedge_budget), 5, 0, 100,
+     "hedges are at most this percentage of the upstream calls (auto waits for the "
+     "(100 - PCT)th percentile); 0: never", "PCT", NULL},
+    {"hedge-min-ms", "API_PEDIDOS_HEDGE_MIN_MS", CFG_OFF(hedge_min_ms), 5, 1, 600000,
+     "the shortest delay hedge-after auto may choose", "MS", NULL},
 };
 
 #define CONFIG_NNUMS (sizeof(config_nums) / sizeof(config_nums[0]))
@@ -123,7 +133,12 @@ static int config_set_num(struct config *c, const struct config_num *n,
     char want[96], *end;
     long v;
 
-    snprintf(want, sizeof(want), "want an integer from %ld to %ld", n->min, n->max);
+    snprintf(want, sizeof(want), "want %s%san integer from %ld to %ld", n->word ? n->word : "",
+             n->word ? " or " : "", n->min, n->max);
+    if (n->word && strcmp(s, n->word) == 0) {
+        *config_field(c, n) = -1;
+        return 0;
+    }
     errno = 0;
     v = strtol(s, &end, 10);
     if (!(*s >= '0' && *s <= '9') || errno || *end || v < n->min || v > n->max)
@@ -267,6 +282,18 @@ static int config_from_env(struct config *c, char *err, size_t errlen)
     return 0;
 }
 
+static void config_usage_num(FILE *f, const struct config_num *n)
+{
+    char def[24];
+
+    if (n->word && n->def == -1)
+        snprintf(def, sizeof(def), "%s", n->word);
+    else
+        snprintf(def, sizeof(def), "%ld", n->def);
+    fprintf(f, "  --%s %-*s %s; default %s [%s]\n", n->flag, (int)(19 - strlen(n->flag)), n->arg,
+            n->help, def, n->env);
+}
+
 static void config_usage(FILE *f)
 {
     size_t i;
@@ -281,9 +308,7 @@ static void config_usage(FILE *f)
             "  --ca-file PATH         PEM bundle of the CAs the https upstream is checked against;\n"
             "                         default the system's store [API_PEDIDOS_CA_FILE]\n");
     for (i = 0; i < CONFIG_NNUMS; i++)
-        fprintf(f, "  --%s %-*s %s; default %ld [%s]\n", config_nums[i].flag,
-                (int)(19 - strlen(config_nums[i].flag)), config_nums[i].arg,
-                config_nums[i].help, config_nums[i].def, config_nums[i].env);
+        config_usage_num(f, &config_nums[i]);
     fprintf(f,
             "  --help                 print this and exit\n"
             "  --version              print the version and exit\n\n"

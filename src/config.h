@@ -45,6 +45,9 @@ struct config {
     long breaker_trials;   /* requests let through half-open */
     long metrics;          /* 1: answer GET /metrics */
     long upstream_http2;   /* 1: offer HTTP/2 to an https upstream */
+    long hedge_after_ms;   /* -1 auto, 0 never, else a fixed delay (hedge.h) */
+    long hedge_budget;     /* hedges, as a percentage of the calls */
+    long hedge_min_ms;     /* the least delay auto may choose */
     int log_level;
 };
 

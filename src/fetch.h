@@ -75,6 +75,13 @@ struct fetch {
     struct fetch *wait_prev, *wait_next; /* the caller's, while it waits */
     uint64_t started_ms; /* the caller's: when the call was first started */
     uint64_t end_ms;     /* the caller's: when it must be over, waits included */
+    struct fetch *twin;  /* the caller's: the other transfer of a hedged
+                            call (twin.h), or NULL */
+    struct fetch *hq_prev, *hq_next; /* the caller's, while its hedge is due */
+    uint64_t hedge_at;   /* the caller's: when it gets its hedge; 0: none */
+    unsigned char is_hedge; /* the caller's: the second transfer of a call */
+    unsigned char hq_on;    /* the caller's: on the hedge queue */
+    unsigned char kind;     /* the caller's: which kind of call (hedge.h) */
     unsigned char waiting; /* the caller's: parked, not on a multi handle */
     unsigned char retried; /* the caller's: started again once already */
     unsigned char gated;   /* the socket opener said "not now" (errno

@@ -97,6 +97,9 @@ void hedge_init(struct hedge *h, long after_ms, int budget_pct, long min_ms, lon
     h->max_ms = max_ms < min_ms ? min_ms : max_ms;
     for (k = 0; k < HEDGE_KINDS; k++)
         h->est[k].turned_ms = now;
+    /* full, as gRPC's throttle starts: a fresh process may hedge its
+       first slow calls (a burst of HEDGE_BURST at most) */
+    h->tokens = h->budget_pct > 0 ? (long)HEDGE_BURST * HEDGE_TOKEN : 0;
 }
 
 void hedge_sample(struct hedge *h, int kind, uint64_t us, uint64_t now)

@@ -25,8 +25,9 @@
  * The budget: a token bucket fed by every original call with budget %
  * of a token, a hedge costing one (gRPC's throttling): over any stretch
  * of time, hedges are at most budget % of the calls made plus
- * HEDGE_BURST, so an upstream that turns slow as a whole gets at most
- * that much more load, never double.
+ * HEDGE_BURST (the bucket starts full, as gRPC's does), so an upstream
+ * that turns slow as a whole gets at most that much more load, never
+ * double.
  *
  * Pure bookkeeping on a clock the caller gives (ms); loop thread only. */
 #ifndef HEDGE_H

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "call.h"
+#include "twin.h"
 #include "clock.h"
 #include "log.h"
 #include "writer.h"
@@ -185,7 +186,7 @@ static int loop_fill(struct loop *l, struct job *j)
             loop_deadline_passed(l, j);
             return -1;
         }
-        if (more < 0 || call_start(&l->calls, j, url, index)) {
+        if (more < 0 || call_start(&l->calls, j, url, index, j->wf->kind(index))) {
             loop_fail(l, j, REPLY_BAD_GATEWAY, "could not start an upstream call");
             return -1;
         }
@@ -259,6 +260,8 @@ static int loop_wait_ms(const struct loop *l, uint64_t now)
     }
     if (l->calls.waitq.head)
         loop_wake_by(&wait, l->calls.waitq.head->end_ms, now);
+    if (twin_next_at(&l->calls))
+        loop_wake_by(&wait, twin_next_at(&l->calls), now);
     if (l->writer.head)
         loop_wake_by(&wait, writer_next_deadline(&l->writer), now);
     if (l->watch_next)

@@ -90,6 +90,25 @@ void metrics_breaker_window(long calls, long failures)
     atomic_store_explicit(&metrics_window_failures, failures, memory_order_relaxed);
 }
 
+/* Kinds of upstream call, as workflow.h numbers them. */
+static const char *metrics_kind_names[] = {"order", "items", "catalog"};
+#define METRICS_NKIND (sizeof(metrics_kind_names) / sizeof(metrics_kind_names[0]))
+static const char *metrics_hedge_names[METRICS_HEDGE_COUNT] = {"sent", "won", "lost"};
+static atomic_ulong metrics_hedges[METRICS_NKIND][METRICS_HEDGE_COUNT];
+static atomic_long metrics_hedge_ms[METRICS_NKIND];
+
+void metrics_hedge(int kind, enum metrics_hedge what)
+{
+    if (kind >= 0 && (size_t)kind < METRICS_NKIND && what < METRICS_HEDGE_COUNT)
+        atomic_fetch_add_explicit(&metrics_hedges[kind][what], 1, memory_order_relaxed);
+}
+
+void metrics_hedge_delay(int kind, long ms)
+{
+    if (kind >= 0 && (size_t)kind < METRICS_NKIND)
+        atomic_store_explicit(&metrics_hedge_ms[kind], ms, memory_order_relaxed);
+}
+
 static int metrics_printf(struct jbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int metrics_printf(struct jbuf *out, const char *fmt, ...)
@@ -192,9 +211,34 @@ static int metrics_put_breaker(struct jbuf *out)
                           atomic_load(&metrics_window_failures));
 }
 
+static int metrics_put_hedges(struct jbuf *out)
+{
+    size_t k, w;
+
+    if (metrics_printf(out, "# HELP api_pedidos_hedges_total Hedged upstream calls by kind of call: "
+                            "sent, won (the hedge answered first), lost (the original did).\n"
+                            "# TYPE api_pedidos_hedges_total counter\n"))
+        return -1;
+    for (k = 0; k < METRICS_NKIND; k++)
+        for (w = 0; w < METRICS_HEDGE_COUNT; w++)
+            if (metrics_printf(out, "api_pedidos_hedges_total{kind=\"%s\",outcome=\"%s\"} %lu\n",
+                               metrics_kind_names[k], metrics_hedge_names[w],
+                               atomic_load(&metrics_hedges[k][w])))
+                return -1;
+    if (metrics_printf(out, "# HELP api_pedidos_hedge_delay_seconds How long a call of the kind "
+                            "waits before its hedge (0: no hedge: off, or too few samples).\n"
+                            "# TYPE api_pedidos_hedge_delay_seconds gauge\n"))
+        return -1;
+    for (k = 0; k < METRICS_NKIND; k++)
+        if (metrics_printf(out, "api_pedidos_hedge_delay_seconds{kind=\"%s\"} %.3f\n",
+                           metrics_kind_names[k], (double)atomic_load(&metrics_hedge_ms[k]) / 1000))
+            return -1;
+    return 0;
+}
+
 int metrics_render(struct jbuf *out, long in_flight)
 {
-    if (metrics_put_requests(out) || metrics_put_upstream(out))
+    if (metrics_put_requests(out) || metrics_put_upstream(out) || metrics_put_hedges(out))
         return -1;
     return metrics_printf(out, "# HELP api_pedidos_requests_in_flight Requests accepted, not yet answered.\n"
                                "# TYPE api_pedidos_requests_in_flight gauge\n"

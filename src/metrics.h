@@ -40,6 +40,16 @@ void metrics_breaker_state(int state, unsigned long openings);
 /* The calls and failures in the breaker's window now (the loop sets it
  * at every turn, so it ages while no call ends). */
 void metrics_breaker_window(long calls, long failures);
+/* Hedged upstream calls (hedge.h), by kind of call (a workflow_call). */
+enum metrics_hedge {
+    METRICS_HEDGE_SENT, /* a second, identical call went out */
+    METRICS_HEDGE_WON,  /* the hedge's answer came first */
+    METRICS_HEDGE_LOST, /* the original's did */
+    METRICS_HEDGE_COUNT
+};
+void metrics_hedge(int kind, enum metrics_hedge what);
+/* The hedge delay of a kind now, in ms (0: none). */
+void metrics_hedge_delay(int kind, long ms);
 /* Appends the exposition; in_flight is read by the caller. -1 when out
  * of memory or past out's cap. */
 int metrics_render(struct jbuf *out, long in_flight);

@@ -118,8 +118,9 @@ static void request_log(const struct request *r, int status)
     uint64_t ms = clock_ms() - r->started_ms;
 
     metrics_request(r->route.kind, status, ms);
-    log_info("msg=request route=%s status=%d ms=%llu upstream_calls=%d request_id=%s",
-             route_name(r->route.kind), status, (unsigned long long)ms, r->upstream_calls, r->id);
+    log_info("msg=request route=%s status=%d ms=%llu upstream_calls=%d hedges=%d request_id=%s",
+             route_name(r->route.kind), status, (unsigned long long)ms, r->upstream_calls, r->hedges,
+             r->id);
 }
 
 /* Keeps a copy of head and body for the writes still to come. */

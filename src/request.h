@@ -33,6 +33,7 @@ struct request {
     uint64_t started_ms;
     struct route route;               /* what is asked, from the params */
     int upstream_calls;               /* made for this request */
+    int hedges;                       /* of them, hedges (hedge.h) */
     char id[REQUEST_ID_MAX + 1];      /* request id: the web server's, or ours */
     /* the FCGI_STDIN bytes (at most INTAKE_BODY_MAX), owned: freed with
      * the request. NULL when there were none; else body[body_len] is a

@@ -86,3 +86,8 @@ void weigh_tick(struct weigh *w, uint64_t now)
     breaker_advance(&w->breaker, now);
     metrics_breaker_window(w->breaker.calls, w->breaker.failures);
 }
+
+int weigh_closed(const struct weigh *w)
+{
+    return w->breaker.state == BREAKER_CLOSED;
+}

@@ -36,6 +36,8 @@ void weigh_breaker(struct weigh *w, int trial, const struct fetch *f);
 int weigh_admit(struct weigh *w, int *trial, long *retry_after_s);
 /* A job of trial round trial (0: none) ended. */
 void weigh_trial_done(struct weigh *w, int trial);
+/* 1 when the breaker is closed (neither open nor in its trials). */
+int weigh_closed(const struct weigh *w);
 /* Publishes the breaker's window, aged to now, for /metrics. */
 void weigh_tick(struct weigh *w, uint64_t now);
 

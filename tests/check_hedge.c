@@ -149,9 +149,13 @@ START_TEST(test_budget_burst_bounded)
 }
 END_TEST
 
-START_TEST(test_budget_starts_empty)
+START_TEST(test_budget_starts_full)
 {
-    ck_assert_int_eq(hedge_take(&h), 0);
+    int i, taken = 0;
+
+    for (i = 0; i < 100; i++)
+        taken += hedge_take(&h);
+    ck_assert_int_eq(taken, HEDGE_BURST);
     hedge_init(&h, HEDGE_AUTO, 0, 5, 500, now);
     for (int i = 0; i < 1000; i++)
         hedge_count_call(&h);
@@ -179,7 +183,7 @@ static Suite *hedge_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_budget_share);
     tcase_add_test(tc, test_budget_burst_bounded);
-    tcase_add_test(tc, test_budget_starts_empty);
+    tcase_add_test(tc, test_budget_starts_full);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -421,6 +421,100 @@ test_breaker() {
     stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
+# synthetic_items N: the answer for the fake's order of N packages
+synthetic_items() {
+    local i out=
+    for i in $(seq 0 $(($1 - 1))); do
+        out="$out${out:+,}{\"sku\":\"P$i\",\"description\":\"Produto $i\",\"image_url\":\"https://img.example/{w}x{h}/$i.jpg\",\"reference\":\"ref-$i\",\"quantity\":$((i + 1))}"
+    done
+    echo "[$out]"
+}
+
+# timed_get PATH: get, and MS (whole milliseconds) it took
+timed_get() {
+    local t0
+    t0=$(date +%s%3N)
+    get "$1"
+    MS=$(( $(date +%s%3N) - t0 ))
+}
+
+# Hedged calls (twin.h): the fake answers the first ask of each URL
+# 1 s late and every later ask at once, so a call's hedge wins. One
+# process (the metrics are per process), a fixed delay of 50 ms (the
+# estimated one needs 100 samples a kind: check_hedge tests it), and
+# first a budget that lets every call have its hedge, then the default
+# 5 % against an upstream slow as a whole.
+test_hedges() {
+    local order=/orders/00000000-0000-4000-8000-000000000010/items i n calls limit
+    local hedged="--hedge-after 50 --call-timeout 4000 --request-timeout 8000 --metrics 1"
+    stack_stop_service
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" --delay-ms 20 --slow-once-ms 1000 --watch-aborts || die "upstream did not restart"
+    # shellcheck disable=SC2086
+    stack_service 1 $hedged --hedge-budget 100 || die "service did not restart"
+    timed_get "$order"
+    expect "hedges: 10 packages" 200 "$(synthetic_items 10)"
+    # unhedged, its two stages (the order, then its packages) take 1 s each
+    check "hedges: answered well under the 2 s it takes unhedged (${MS} ms)" "$([ "$MS" -lt 1500 ] && echo yes)" yes
+    check "hedges: the order call's hedge won" "$(metric 'api_pedidos_hedges_total{kind="order",outcome="won"}')" 1
+    check "hedges: every package's hedge won" "$(metric 'api_pedidos_hedges_total{kind="items",outcome="won"}')" 10
+    # the losers were cancelled: the fake (which sees a hang-up within
+    # 10 ms) holds nothing 300 ms after the answer, long before its 1 s
+    n=$(( $(date +%s%3N) + 300 ))
+    while [ "$(stat_of in_flight)" != 0 ] && [ "$(date +%s%3N)" -lt "$n" ]; do sleep 0.01; done
+    check "hedges: losers cancelled (upstream in flight 300 ms after the answer)" "$(stat_of in_flight)" 0
+    # one package at a time: a loser left running would pile up behind
+    # its winner (each holds the fake 1 s); cancelled, at most a call and
+    # its hedge are ever at the fake at once
+    stack_stop_service
+    reset_stats
+    # shellcheck disable=SC2086
+    stack_service 1 $hedged --hedge-budget 100 --fanout 1 || die "service did not restart"
+    timed_get "$order"
+    check "hedges, one package at a time: status" "$STATUS" 200
+    n=$(stat_of max_in_flight)
+    check "hedges, one package at a time: at most 2 calls at the fake at once ($n)" \
+        "$([ "$n" -le 2 ] && echo yes)" "yes"
+    grep -q "msg=request route=items status=200 .*upstream_calls=22 hedges=11 " "$STACK_RUN/service.log" &&
+        ok "hedges: the request log line says hedges=11" ||
+        ko "hedges: the request log line says hedges=11" "$(grep 'msg=request' "$STACK_RUN/service.log" | tail -1)"
+    # a 404 stays a 404, a 500 a 502
+    timed_get /orders/00000f01-0000-4000-8000-000000000001/items
+    expect "hedges: a 404 stays a 404" 404 "$ERR404"
+    timed_get /orders/00000f01-0000-4000-8000-000000000002/items
+    expect "hedges: a 500 stays a 502" 502 "$ERR502"
+    check "hedges: the breaker stayed closed" "$(metric api_pedidos_circuit_breaker_openings_total)" 0
+    # off: the same order takes the slow second
+    stack_stop_service
+    reset_stats
+    stack_service 1 --hedge-after 0 --call-timeout 4000 --request-timeout 8000 --metrics 1 ||
+        die "service did not restart"
+    timed_get "$order"
+    check "hedges off: status" "$STATUS" 200
+    check "hedges off: the slow second is waited for (${MS} ms)" "$([ "$MS" -ge 1000 ] && echo yes)" yes
+    check "hedges off: none sent" "$(metric 'api_pedidos_hedges_total{kind="items",outcome="sent"}')" 0
+    # a slow upstream as a whole: the budget (5 %, at most 10 at once)
+    # holds the extra calls, whatever the delay says
+    stack_stop_service
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" --delay-ms 200 || die "upstream did not restart"
+    # shellcheck disable=SC2086
+    stack_service 1 $hedged || die "service did not restart"
+    n=20
+    for i in $(seq $n); do get "$order"; [ "$STATUS" = 200 ] || break; done
+    check "slow upstream: $n orders answered" "$STATUS/$i" "200/$n"
+    calls=$(stat_of requests) limit=$((n * 11 + n * 11 * 5 / 100 + 10))
+    check "slow upstream: upstream calls within the budget ($calls, at most $limit)" \
+        "$([ "$calls" -le "$limit" ] && echo yes)" yes
+    check "slow upstream: hedges sent at most 5 % + 10" \
+        "$([ "$(metric 'api_pedidos_hedges_total{kind="items",outcome="sent"}')" -le $((n * 10 * 5 / 100 + 10)) ] && echo yes)" yes
+    check "slow upstream: the breaker stayed closed" "$(metric api_pedidos_circuit_breaker_openings_total)" 0
+    stack_stop_service
+    stack_stop_upstream
+    stack_upstream "$UP_PORT" "${UP_FLAGS[@]}" || die "upstream did not restart"
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
+}
+
 # A cold start: 1000 clients at once on a fresh process, against a
 # healthy upstream whose first 50 answers (one per connection) take
 # 900 ms. With 50 upstream connections and a 1 s call timeout, the calls
@@ -506,7 +600,7 @@ test_request_log() {
     stack_wait grep -q "request_id=$id" "$STACK_RUN/service.log"
     line=$(grep "request_id=$id" "$STACK_RUN/service.log" | head -n1)
     case $line in
-        *"msg=request route=items status=200 "*"upstream_calls=3 request_id=$id"*) ok "request log line: $line" ;;
+        *"msg=request route=items status=200 "*"upstream_calls=3 hedges=0 request_id=$id"*) ok "request log line: $line" ;;
         *) ko "request log line" "got: $line" ;;
     esac
     curl -s -o /dev/null -H 'X-Request-Id: bad id"with quotes' "http://127.0.0.1:$FRONT_PORT/nope"
@@ -893,6 +987,7 @@ test_request_log
 test_metrics
 test_key_never_logged
 test_cold_start
+test_hedges
 test_host_name
 if [ "$SCHEME" = https ]; then
     test_tls_bad_certificates

@@ -170,6 +170,7 @@ struct config {
     const char *bind, *fixtures, *api_key, *tenant;
     unsigned long port, delay_ms, slow_ms, threads, slow_first, slow_first_ms, sibling_ms;
     unsigned long slow_once_ms;
+    bool watch_aborts;
     double fail_pct, slow_pct;
 };
 
@@ -180,7 +181,7 @@ static void usage(FILE *out)
     fputs("usage: " PROG " --port P [--bind ADDR] [--fixtures DIR]"
           " [--delay-ms L] [--api-key K] [--tenant T] [--fail-rate PCT]"
           " [--slow-rate PCT] [--slow-ms MS] [--slow-first N] [--slow-first-ms MS]"
-          " [--slow-once-ms MS] [--sibling-ms MS] [--threads N] [--help]\n"
+          " [--slow-once-ms MS] [--watch-aborts] [--sibling-ms MS] [--threads N] [--help]\n"
           "  --port P         TCP port (0: any free port)\n"
           "  --bind ADDR      IPv4/IPv6 address (default 127.0.0.1)\n"
           "  --fixtures DIR   DIR/orders/<order>.json, DIR/items/<order>/<pkg>.json,\n"
@@ -195,6 +196,8 @@ static void usage(FILE *out)
           "  --slow-first-ms MS  their extra delay (default 0)\n"
           "  --slow-once-ms MS  the first ask of each URL waits MS more, later asks\n"
           "                   of it not (default 0: off)\n"
+          "  --watch-aborts   a delayed answer whose client hangs up ends at once\n"
+          "                   (its socket looked at every 10 ms; off: at its due time)\n"
           "  --sibling-ms MS  extra delay of the good packages of a 00000f02 fault\n"
           "                   order (default 2000)\n"
           "  --threads N      MHD thread pool size (default 1)\n"
@@ -239,7 +242,7 @@ static double parse_pct(const char *flag, const char *s)
 }
 
 enum { O_PORT = 256, O_BIND, O_FIXTURES, O_DELAY, O_KEY, O_TENANT,
-       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_SLOWONCE, O_SIBLINGMS, O_THREADS, O_HELP };
+       O_FAIL, O_SLOWRATE, O_SLOWMS, O_SLOWFIRST, O_SLOWFIRSTMS, O_SLOWONCE, O_WATCHABORTS, O_SIBLINGMS, O_THREADS, O_HELP };
 
 static const struct option k_options[] = {
     { "port", required_argument, NULL, O_PORT },
@@ -254,6 +257,7 @@ static const struct option k_options[] = {
     { "slow-first", required_argument, NULL, O_SLOWFIRST },
     { "slow-first-ms", required_argument, NULL, O_SLOWFIRSTMS },
     { "slow-once-ms", required_argument, NULL, O_SLOWONCE },
+    { "watch-aborts", no_argument, NULL, O_WATCHABORTS },
     { "sibling-ms", required_argument, NULL, O_SIBLINGMS },
     { "threads", required_argument, NULL, O_THREADS },
     { "help", no_argument, NULL, O_HELP },
@@ -276,6 +280,7 @@ static void apply_option(int opt, const char *arg)
     case O_SLOWFIRSTMS:
         cfg.slow_first_ms = parse_ulong("--slow-first-ms", arg, MAX_DELAY_MS);
         break;
+    case O_WATCHABORTS: cfg.watch_aborts = true; break;
     case O_SLOWONCE: cfg.slow_once_ms = parse_ulong("--slow-once-ms", arg, MAX_DELAY_MS); break;
     case O_SIBLINGMS: cfg.sibling_ms = parse_ulong("--sibling-ms", arg, MAX_DELAY_MS); break;
     case O_THREADS: cfg.threads = parse_ulong("--threads", arg, MAX_THREADS); break;
@@ -1047,15 +1052,39 @@ static size_t pop_due(struct MHD_Connection **out, uint64_t now)
     return n;
 }
 
+#define ABORT_WATCH_MS 10
+
 static void timer_wait(void)
 {
     if (tq.len == 0) {
         pthread_cond_wait(&tq.cv, &tq.mu);
         return;
     }
-    struct timespec ts = { .tv_sec = (time_t)(tq.heap[0].due / 1000u),
-                           .tv_nsec = (long)(tq.heap[0].due % 1000u) * 1000000l };
+    uint64_t due = tq.heap[0].due;
+    if (cfg.watch_aborts && due > now_ms() + ABORT_WATCH_MS)
+        due = now_ms() + ABORT_WATCH_MS;
+    struct timespec ts = { .tv_sec = (time_t)(due / 1000u),
+                           .tv_nsec = (long)(due % 1000u) * 1000000l };
     pthread_cond_timedwait(&tq.cv, &tq.mu, &ts);
+}
+
+/* --watch-aborts: a suspended connection whose client hung up is due
+ * now (MHD does not look at suspended sockets: without this the call
+ * would stay in flight, and uncounted as aborted, until its due time). */
+static void timer_reap_aborted(void)
+{
+    for (size_t i = 0; i < tq.len; i++) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(tq.heap[i].conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        char b;
+        if (tq.heap[i].due == 0 || ci == NULL)
+            continue;
+        ssize_t n = recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            tq.heap[i].due = 0;
+            heap_up(i);
+        }
+    }
 }
 
 static void *timer_main(void *arg)
@@ -1064,6 +1093,8 @@ static void *timer_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&tq.mu);
     while (!tq.stop) {
+        if (cfg.watch_aborts)
+            timer_reap_aborted();
         size_t n = pop_due(batch, now_ms());
         if (n == 0) {
             timer_wait();
