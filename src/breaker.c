@@ -124,10 +124,17 @@ int breaker_record(struct breaker *b, int failed, int trial, uint64_t now)
     return 1;
 }
 
-int breaker_trial_done(struct breaker *b, int trial)
+int breaker_trial_done(struct breaker *b, int trial, int succeeded)
 {
     if (b->state != BREAKER_HALF_OPEN || trial != b->round)
         return 0;
+    if (!succeeded) {
+        /* its client left, or it timed out in our own queue: it says
+           nothing of the upstream, and another request takes its place */
+        if (b->trials_granted > b->trials_done)
+            b->trials_granted--;
+        return 0;
+    }
     if (++b->trials_done < b->conf.trials)
         return 0;
     breaker_close(b);

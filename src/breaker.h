@@ -12,7 +12,10 @@
  * half-open: then up to `trials` requests are let through, and their
  *   calls are the trial calls: one failing opens it again; `trials` of
  *   them succeeding closes it, with an empty window (so does every trial
- *   request ending without a failure, for orders of fewer calls).
+ *   request ending with an upstream success and no failure, for orders of
+ *   fewer calls). A trial request that ended with no upstream success
+ *   (its client left, or it timed out in our own queue) closes nothing:
+ *   another request takes its place.
  *
  * Pure state: the caller passes the time (tests use a fake clock) and
  * serialises calls (the loop thread owns it). Functions that can change
@@ -64,8 +67,9 @@ int breaker_admit(struct breaker *b, uint64_t now, int *trial, long *retry_after
  * say nothing of the upstream (cancelled, timed out in our own queue)
  * are not recorded at all. */
 int breaker_record(struct breaker *b, int failed, int trial, uint64_t now);
-/* A trial request (trial != 0) has ended, however it ended. */
-int breaker_trial_done(struct breaker *b, int trial);
+/* A trial request (trial != 0) has ended; succeeded: an upstream call
+ * of it was recorded healthy (breaker_record() with failed 0). */
+int breaker_trial_done(struct breaker *b, int trial, int succeeded);
 /* Ages the window to now (buckets older than window_ms drop out); then
  * b->calls and b->failures are the window's, for metrics and logs. */
 void breaker_advance(struct breaker *b, uint64_t now);

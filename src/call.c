@@ -75,16 +75,16 @@ int call_admit(struct calls *c, struct job *j, long *retry_after_s)
 
 void call_trial_done(struct calls *c, const struct job *j)
 {
-    weigh_trial_done(&c->weigh, j->trial);
+    weigh_trial_done(&c->weigh, j->trial, j->trial_ok);
 }
 
 /* One upstream call of j ended (not cancelled; f is fetch_finish()ed):
  * counted for the metrics, and told to the breaker. */
-void call_weigh(struct calls *c, const struct job *j, const struct fetch *f,
-                enum fetch_outcome out)
+void call_weigh(struct calls *c, struct job *j, const struct fetch *f, enum fetch_outcome out)
 {
     weigh_metrics(f, out, METRICS_UP_COUNT);
-    weigh_breaker(&c->weigh, j->trial, f);
+    if (weigh_breaker(&c->weigh, j->trial, f))
+        j->trial_ok = 1;
 }
 
 /* Every call of j carries its request id ahead of the shared headers:
@@ -221,8 +221,9 @@ static void call_end(struct calls *c, struct job *j, struct fetch *f, enum fetch
         h->answered(h->arg, j, f, 1);
     else if (out == FETCH_NOT_FOUND)
         h->answered(h->arg, j, f, 0);
-    else
-        h->fail(h->arg, j, REPLY_BAD_GATEWAY, fetch_describe(f, why, sizeof(why)));
+    else /* no descriptor of ours for it: our saturation, not the upstream's */
+        h->fail(h->arg, j, fetch_ours(f) ? REPLY_UNAVAILABLE : REPLY_BAD_GATEWAY,
+                fetch_describe(f, why, sizeof(why)));
     fetch_release(&c->pool, f);
 }
 

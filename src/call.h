@@ -103,7 +103,6 @@ void call_link(struct job *j, struct fetch *f);
  * the waiting calls, and gives it back to the pool: cancelled. */
 void call_drop(struct calls *c, struct job *j, struct fetch *f);
 /* Counts ended transfer f for the metrics and tells the breaker. */
-void call_weigh(struct calls *c, const struct job *j, const struct fetch *f,
-                enum fetch_outcome out);
+void call_weigh(struct calls *c, struct job *j, const struct fetch *f, enum fetch_outcome out);
 
 #endif

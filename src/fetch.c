@@ -42,6 +42,8 @@ static curl_socket_t fetch_open_socket(void *arg, curlsocktype purpose, struct c
         f->dialed = 1;
     else if (errno == EAGAIN)
         f->gated = 1;
+    else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        f->no_fd = errno;
     return s;
 }
 
@@ -162,6 +164,7 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
 static void fetch_clear(struct fetch *f)
 {
     f->gated = 0;
+    f->no_fd = 0;
     f->code = CURLE_OK;
     f->status = 0;
     f->error[0] = '\0';
@@ -238,6 +241,8 @@ const char *fetch_describe(const struct fetch *f, char *buf, size_t cap)
 {
     if (f->stalled)
         snprintf(buf, cap, "answer stalled mid-body (%zu bytes came)", f->body.len);
+    else if (fetch_ours(f))
+        snprintf(buf, cap, "no socket for an upstream call: %s (our limit)", strerror(f->no_fd));
     else if (f->code == CURLE_WRITE_ERROR || f->code == CURLE_FILESIZE_EXCEEDED)
         snprintf(buf, cap, "body over the cap");
     else if (f->code != CURLE_OK)
@@ -255,8 +260,9 @@ enum fetch_health fetch_health(const struct fetch *f)
         return f->status >= 500 ? FETCH_FAULT : FETCH_HEALTHY;
     case CURLE_OPERATION_TIMEDOUT:
         return (f->sent || f->dialed) && !f->starved ? FETCH_FAULT : FETCH_QUEUED;
-    case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
+        return fetch_ours(f) ? FETCH_QUEUED : FETCH_FAULT;
+    case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
         return FETCH_FAULT;
@@ -270,6 +276,11 @@ enum fetch_health fetch_health(const struct fetch *f)
     default:
         return FETCH_HEALTHY; /* an answer we refused: it did answer */
     }
+}
+
+int fetch_ours(const struct fetch *f)
+{
+    return f->no_fd && !f->dialed && f->code == CURLE_COULDNT_CONNECT;
 }
 
 int fetch_held_back(const struct fetch *f)

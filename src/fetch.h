@@ -36,7 +36,9 @@ enum fetch_health {
     FETCH_BROKEN,  /* a fault of the connection under it (reset, HTTP/2
                       error): every call multiplexed on it fails at once,
                       so the caller counts them as one (fold.h) */
-    FETCH_QUEUED,  /* timed out before it had a connection: it waited in
+    FETCH_QUEUED,  /* could not get a socket for lack of our own
+                      descriptors (fetch_ours()); or timed out before it
+                      had a connection: it waited in
                       curl's queue behind max_connections (or for an
                       HTTP/2 connection being opened by another call);
                       or timed out anywhere after our own queue had left
@@ -86,6 +88,8 @@ struct fetch {
     unsigned char retried; /* the caller's: started again once already */
     unsigned char gated;   /* the socket opener said "not now" (errno
                               EAGAIN) at least once */
+    int no_fd;             /* a socket could not be made for lack of our
+                              own resources (errno, EMFILE and the like) */
     unsigned char starved; /* the caller's: started again with less than
                               a connect timeout left (fetch_health) */
     CURLcode code; /* set by fetch_finish() */
@@ -143,6 +147,9 @@ int fetch_died_with_connection(const struct fetch *f);
  * now" to every address curl tried: it never left us (the caller parks
  * it). A call that got a socket for another address ended as any other. */
 int fetch_held_back(const struct fetch *f);
+/* 1 when the call failed only because we had no descriptor (or memory)
+ * for its socket: our saturation, nothing of the upstream's (503). */
+int fetch_ours(const struct fetch *f);
 /* Makes a finished transfer ready to be added again, for timeout_ms. */
 int fetch_again(struct fetch *f, long timeout_ms);
 /* What f, once fetch_finish()ed, says of the upstream's health. Pure:

@@ -51,17 +51,18 @@ void weigh_metrics(const struct fetch *f, enum fetch_outcome out, enum metrics_u
 
 /* A call that timed out in our own queue says nothing; the calls of one
  * broken connection are one fault (fold.h). */
-void weigh_breaker(struct weigh *w, int trial, const struct fetch *f)
+int weigh_breaker(struct weigh *w, int trial, const struct fetch *f)
 {
     enum fetch_health h = fetch_health(f);
     uint64_t now = clock_ms();
 
     if (h == FETCH_QUEUED)
-        return;
+        return 0;
     if (h == FETCH_BROKEN && !fold_new_fault(&w->fold, f->local_port, now))
-        return;
+        return 0;
     if (breaker_record(&w->breaker, h != FETCH_HEALTHY, trial, now))
         weigh_log_breaker(w);
+    return h == FETCH_HEALTHY;
 }
 
 int weigh_admit(struct weigh *w, int *trial, long *retry_after_s)
@@ -75,9 +76,9 @@ int weigh_admit(struct weigh *w, int *trial, long *retry_after_s)
     return 1;
 }
 
-void weigh_trial_done(struct weigh *w, int trial)
+void weigh_trial_done(struct weigh *w, int trial, int succeeded)
 {
-    if (trial && breaker_trial_done(&w->breaker, trial))
+    if (trial && breaker_trial_done(&w->breaker, trial, succeeded))
         weigh_log_breaker(w);
 }
 

@@ -29,13 +29,15 @@ void weigh_init(struct weigh *w, const struct config *cfg);
  * says) with its total time. */
 void weigh_metrics(const struct fetch *f, enum fetch_outcome out, enum metrics_upstream kind);
 /* Tells the breaker what f (fetch_finish()ed) says of the upstream, for
- * a job in breaker trial round trial (0: none). */
-void weigh_breaker(struct weigh *w, int trial, const struct fetch *f);
+ * a job in breaker trial round trial (0: none). 1 when it was recorded
+ * as an upstream success. */
+int weigh_breaker(struct weigh *w, int trial, const struct fetch *f);
 /* 1 when a job may call the upstream now (*trial: its trial round, or
  * 0); 0 when the breaker is open (*retry_after_s for the 503). */
 int weigh_admit(struct weigh *w, int *trial, long *retry_after_s);
-/* A job of trial round trial (0: none) ended. */
-void weigh_trial_done(struct weigh *w, int trial);
+/* A job of trial round trial (0: none) ended; succeeded: one of its calls
+ * was an upstream success. */
+void weigh_trial_done(struct weigh *w, int trial, int succeeded);
 /* 1 when the breaker is closed (neither open nor in its trials). */
 int weigh_closed(const struct weigh *w);
 /* Publishes the breaker's window, aged to now, for /metrics. */

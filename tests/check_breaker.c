@@ -241,12 +241,35 @@ START_TEST(test_trials_succeed_closes)
     admit(NULL);
     admit(NULL);
     ck_assert_int_eq(breaker_record(&b, 0, t, now), 0);
-    ck_assert_int_eq(breaker_trial_done(&b, t), 0);
-    ck_assert_int_eq(breaker_trial_done(&b, t), 0);
-    ck_assert_int_eq(breaker_trial_done(&b, t), 1);
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 1);
     ck_assert_int_eq(b.state, BREAKER_CLOSED);
     ck_assert_int_eq(b.calls, 0); /* a fresh window */
     ck_assert_int_eq(admit(NULL), 0);
+}
+END_TEST
+
+/* Trial requests that ended with no upstream success (their clients
+ * left, or they timed out in our own queue) close nothing, and give
+ * their places to other requests. */
+START_TEST(test_trials_without_success)
+{
+    int t, i;
+
+    trip();
+    now += 5000;
+    t = admit(NULL);
+    admit(NULL);
+    admit(NULL);
+    ck_assert_int_eq(admit(NULL), -1); /* three trials at most */
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(breaker_trial_done(&b, t, 0), 0);
+    ck_assert_int_eq(b.state, BREAKER_HALF_OPEN);
+    t = admit(NULL);
+    ck_assert_int_gt(t, 0); /* a new trial took the place */
+    ck_assert_int_eq(breaker_record(&b, 0, t, now), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 0);
 }
 END_TEST
 
@@ -263,7 +286,7 @@ START_TEST(test_trial_calls_close)
     ck_assert_int_eq(breaker_record(&b, 0, t, now), 0);
     ck_assert_int_eq(breaker_record(&b, 0, t, now), 1);
     ck_assert_int_eq(b.state, BREAKER_CLOSED);
-    ck_assert_int_eq(breaker_trial_done(&b, t), 0); /* already closed */
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 0); /* already closed */
 }
 END_TEST
 
@@ -280,7 +303,7 @@ START_TEST(test_trial_failure_reopens)
     ck_assert_int_eq(admit(&retry), -1);
     ck_assert_int_eq(retry, 5);
     /* the other trials of that round ending change nothing */
-    ck_assert_int_eq(breaker_trial_done(&b, t), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 0);
     ck_assert_int_eq(b.state, BREAKER_OPEN);
 }
 END_TEST
@@ -299,9 +322,9 @@ START_TEST(test_old_round_ignored)
     ck_assert_int_ne(fresh, old);
     ck_assert_int_eq(breaker_record(&b, 1, old, now), 0);
     ck_assert_int_eq(b.state, BREAKER_HALF_OPEN);
-    ck_assert_int_eq(breaker_trial_done(&b, old), 0);
-    ck_assert_int_eq(breaker_trial_done(&b, old), 0);
-    ck_assert_int_eq(breaker_trial_done(&b, old), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, old, 1), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, old, 1), 0);
+    ck_assert_int_eq(breaker_trial_done(&b, old, 1), 0);
     ck_assert_int_eq(b.state, BREAKER_HALF_OPEN);
 }
 END_TEST
@@ -339,7 +362,7 @@ START_TEST(test_settable)
     t = admit(NULL);
     ck_assert_int_gt(t, 0);
     ck_assert_int_eq(admit(NULL), -1);
-    ck_assert_int_eq(breaker_trial_done(&b, t), 1);
+    ck_assert_int_eq(breaker_trial_done(&b, t, 1), 1);
     ck_assert_int_eq(b.state, BREAKER_CLOSED);
 }
 END_TEST
@@ -402,6 +425,7 @@ static Suite *breaker_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_half_open_admits_trials);
     tcase_add_test(tc, test_trials_succeed_closes);
+    tcase_add_test(tc, test_trials_without_success);
     tcase_add_test(tc, test_trial_calls_close);
     tcase_add_test(tc, test_trial_failure_reopens);
     tcase_add_test(tc, test_old_round_ignored);

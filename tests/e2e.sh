@@ -515,6 +515,32 @@ test_hedges() {
     stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
 }
 
+# Our own descriptors run out (a process limit of 40): the upstream
+# calls that get no socket are our saturation, 503 with Retry-After,
+# never counted against the upstream (the breaker would open on 4).
+test_own_descriptors() {
+    local i codes=
+    stack_stop_service
+    stack_service 1 "${SVC_FLAGS[@]}" --breaker-min-calls 4 || die "service did not restart"
+    prlimit --pid "$STACK_SVC_PIDS" --nofile=40:40 || { ko "own descriptors: prlimit" "failed"; return; }
+    for i in 1 2 3 4 5; do
+        get /orders/00000000-0000-4000-8000-000000000050/items
+        codes="$codes $STATUS"
+    done
+    expect "own descriptors: 50 packages past our limit" 503 '{"message":"Serviço temporariamente indisponível"}'
+    check "own descriptors: every one 503 ($codes)" "$codes" " 503 503 503 503 503"
+    check "own descriptors: Retry-After" "$RETRY" 1
+    check "own descriptors: the breaker stayed closed" "$(metric api_pedidos_circuit_breaker_openings_total)" 0
+    check "own descriptors: no failure counted against the upstream" \
+        "$(metric api_pedidos_circuit_breaker_window_failures)" 0
+    grep -q 'reason="no socket for an upstream call: Too many open files (our limit)"' "$STACK_RUN/service.log" &&
+        ok "own descriptors: logged as our limit" || ko "own descriptors: logged as our limit" "not in the log"
+    get /orders/00000000-0000-4000-8000-000000000003/items
+    check "own descriptors: a small order still answered" "$STATUS" 200
+    stack_stop_service
+    stack_service "$PROCS" "${SVC_FLAGS[@]}" || die "service did not restart"
+}
+
 # A cold start: 1000 clients at once on a fresh process, against a
 # healthy upstream whose first 50 answers (one per connection) take
 # 900 ms. With 50 upstream connections and a 1 s call timeout, the calls
@@ -988,6 +1014,7 @@ test_metrics
 test_key_never_logged
 test_cold_start
 test_hedges
+[ "$MODE" = http ] && test_own_descriptors
 test_host_name
 if [ "$SCHEME" = https ]; then
     test_tls_bad_certificates
