@@ -68,6 +68,13 @@ make check-valgrind | tee check-valgrind.out || { failed_checks check-valgrind.o
 step "make fuzz-smoke"
 make fuzz-smoke | tee fuzz-smoke.out
 
+# Where the time went: each end-to-end suite's own "time - NAME: S s"
+# line, in make check (two at a time) and in check-asan (one at a time).
+step "time per suite"
+for f in check.out check-asan.out check-valgrind.out; do
+    grep -h '^time - ' "$f" 2>/dev/null | sed "s/^time - /$f: /" || true
+done
+
 # Every suite's closing line ("...: N passed, M failed" of the shell
 # suites, "Checks: N, Failures: F, Errors: E" of Check) added up.
 step "summary"

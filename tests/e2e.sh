@@ -991,6 +991,7 @@ if [ -n "${E2E_ONLY:-}" ]; then   # E2E_ONLY="test_a test_b": just those (develo
     for t in $E2E_ONLY; do "$t"; done
     stack_stop_service
     test_no_reports
+    echo "time - e2e ($FRONT, $MODE): $SECONDS s"
     echo "e2e ($FRONT, $MODE): $PASS passed, $FAIL failed"
     [ "$FAIL" -eq 0 ]
     exit
@@ -1030,5 +1031,6 @@ fi
 test_idle_close
 test_refused
 test_no_reports
+echo "time - e2e ($FRONT, $MODE): $SECONDS s"
 echo "e2e ($FRONT, $MODE): $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -551,5 +551,6 @@ stack_stop_service || stopped=$?
 check "SIGTERM: exit status 0" "$stopped" 0
 if out=$(stack_reports); then ok "no sanitizer or valgrind report"; else
     ko "no sanitizer or valgrind report" "$out"; fi
+echo "time - hostile: $SECONDS s"
 echo "hostile: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

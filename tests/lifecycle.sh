@@ -342,5 +342,6 @@ test_slow_reader
 test_bodies
 test_memory
 test_no_reports
+echo "time - lifecycle: $SECONDS s"
 echo "lifecycle: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -160,5 +160,6 @@ wait "$PID_P2"; rc=$?
 [ "$rc" = 0 ] && ok "survivor on $P2 exits 0 on SIGTERM" || ko "survivor on $P2 exits 0 on SIGTERM" "exit status $rc"
 if out=$(stack_reports); then ok "no sanitizer report"; else ko "no sanitizer report" "$out"; fi
 
+echo "time - multihost: $SECONDS s"
 echo "multihost: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
