@@ -98,6 +98,7 @@ static void server_settle(struct server_state *st, int fd, struct intake *in,
                           enum intake_state state)
 {
     struct request *req = NULL;
+    size_t fed = in->fed;
 
     if (state == INTAKE_READY || state == INTAKE_TOO_LARGE || state == INTAKE_NO_MEMORY)
         req = request_take(fd, in);
@@ -113,8 +114,8 @@ static void server_settle(struct server_state *st, int fd, struct intake *in,
     if (state == INTAKE_READY) {
         dispatch_request(st->s, req);
     } else if (state == INTAKE_TOO_LARGE) {
-        log_info("msg=\"request body past %d bytes: 413, the rest not read\" request_id=%s",
-                 INTAKE_BODY_MAX, req->id);
+        log_info("msg=\"request body past %d bytes: 413\" received=%zu request_id=%s",
+                 INTAKE_BODY_MAX, fed, req->id);
         dispatch_answer(st->s, req, REPLY_TOO_LARGE);
     } else {
         dispatch_refuse_memory(st->s->cfg);
@@ -179,23 +180,39 @@ static void server_hold(struct server_state *st, int fd, struct intake *in)
     st->waiting++;
 }
 
-static void server_on_conn(struct server_state *st, struct server_conn *c)
+/* A waiting connection whose request is settled: out of the wait. */
+static void server_settle_waiting(struct server_state *st, struct server_conn *c,
+                                  enum intake_state state)
 {
-    int fd = c->fd;
-    enum intake_state state = server_read(st, fd, &c->in);
-
-    if (state == INTAKE_MORE)
-        return;
     server_unlink(st, c);
-    epoll_ctl(st->ep, EPOLL_CTL_DEL, fd, NULL);
-    server_settle(st, fd, &c->in, state);
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    server_settle(st, c->fd, &c->in, state);
     free(c);
 }
 
+static void server_on_conn(struct server_state *st, struct server_conn *c)
+{
+    enum intake_state state = server_read(st, c->fd, &c->in);
+
+    if (state != INTAKE_MORE)
+        server_settle_waiting(st, c, state);
+}
+
+/* Past the deadline: a refused body whose rest is still coming is
+ * answered all the same (the web server may then miss the answer, but
+ * it is not left without one); anything else is closed. */
 static void server_expire(struct server_state *st, uint64_t now)
 {
-    while (st->head && st->head->deadline_ms <= now)
-        server_drop_waiting(st, st->head, "request not received in time");
+    struct server_conn *c;
+    enum intake_state state;
+
+    while ((c = st->head) != NULL && c->deadline_ms <= now) {
+        state = intake_cut_short(&c->in);
+        if (state != INTAKE_MORE)
+            server_settle_waiting(st, c, state);
+        else
+            server_drop_waiting(st, c, "request not received in time");
+    }
 }
 
 /* A connection just accepted: its request is usually all there
