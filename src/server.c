@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -16,10 +15,17 @@
 #include "dispatch.h"
 #include "intake.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "route.h"
 
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
+/* Out of descriptors (or kernel memory), accepting stops this long and
+ * the connections wait in the socket's backlog; nginx stops for 500 ms.
+ * Closing them through a spare descriptor (libev's way) would leave
+ * their requests unanswered: the web server would answer 502. */
+#define SERVER_ACCEPT_PAUSE_MS 100
+#define SERVER_ACCEPT_LOG_MS 1000    /* one log line a second at most */
 #define SERVER_ACCEPT_BATCH 64       /* accepts before looking at the rest */
 #define SERVER_EVENTS 64
 
@@ -40,6 +46,9 @@ struct server_state {
     int ep;
     int stopping;
     int errors;                       /* accept failures in a row */
+    uint64_t paused_until_ms;         /* accepting paused till then; 0: not */
+    uint64_t pause_logged_ms;         /* the last pause's log line */
+    unsigned long pauses;             /* since that line */
     struct server_conn *head, *tail;
     size_t waiting;
     unsigned char buf[SERVER_READ_BUF]; /* every read lands here first */
@@ -231,8 +240,41 @@ static void server_take(struct server_state *st, int fd)
         server_settle(st, fd, &in, state);
 }
 
-/* A failed accept: 0 to go on, -1 to pause (e.g. out of descriptors),
- * -2 when it keeps failing. */
+/* Out of descriptors: the listening socket leaves epoll for
+ * SERVER_ACCEPT_PAUSE_MS (server_resume() puts it back), so the acceptor
+ * goes on with the connections it has, and those closing give the
+ * descriptors back. A moment, not a death: never given up on. */
+static void server_pause(struct server_state *st, int err)
+{
+    uint64_t now = clock_ms();
+
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, st->s->listen_fd, NULL);
+    st->paused_until_ms = now + SERVER_ACCEPT_PAUSE_MS;
+    st->pauses++;
+    metrics_accept_paused();
+    if (now - st->pause_logged_ms < SERVER_ACCEPT_LOG_MS)
+        return;
+    log_warn("msg=\"accept paused: out of descriptors\" error=\"%s\" pauses=%lu pause_ms=%d",
+             strerror(err), st->pauses, SERVER_ACCEPT_PAUSE_MS);
+    st->pause_logged_ms = now;
+    st->pauses = 0;
+}
+
+/* The pause is over: accepting again (level-triggered: what waits in
+ * the backlog wakes the next turn). */
+static void server_resume(struct server_state *st)
+{
+    struct epoll_event lev = {EPOLLIN | EPOLLEXCLUSIVE, {.u64 = SERVER_TAG_LISTEN}};
+
+    if (!st->paused_until_ms || clock_ms() < st->paused_until_ms)
+        return;
+    st->paused_until_ms = 0;
+    if (!st->stopping && epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->listen_fd, &lev) != 0)
+        log_error("msg=\"cannot watch the FastCGI socket\" error=\"%s\"", strerror(errno));
+}
+
+/* A failed accept: 0 to go on, -1 to pause (out of descriptors), -2
+ * when it keeps failing otherwise (the socket itself is broken). */
 static int server_accept_failed(struct server_state *st)
 {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -241,11 +283,15 @@ static int server_accept_failed(struct server_state *st)
     }
     if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
         return 0;
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        server_pause(st, errno);
+        return -1;
+    }
     if (++st->errors >= SERVER_ACCEPT_ERRORS_MAX) {
         log_error("msg=\"accept keeps failing, giving up\" error=\"%s\"", strerror(errno));
         return -2;
     }
-    return -1;
+    return 0;
 }
 
 /* Accepts what is queued, a batch at a time. A request already there
@@ -253,17 +299,12 @@ static int server_accept_failed(struct server_state *st)
  * spot; others wait in epoll. 0, or -1 when accepting failed for good. */
 static int server_accept(struct server_state *st)
 {
-    struct timespec pause = {0, 10 * 1000 * 1000};
-    int i, fd, r;
+    int i, fd;
 
     for (i = 0; i < SERVER_ACCEPT_BATCH && !st->stopping; i++) {
         fd = accept4(st->s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            r = server_accept_failed(st);
-            if (r == -1)
-                nanosleep(&pause, NULL); /* let some descriptors close */
-            return r == -2 ? -1 : 0;
-        }
+        if (fd < 0)
+            return server_accept_failed(st) == -2 ? -1 : 0;
         st->errors = 0;
         server_take(st, fd);
     }
@@ -329,14 +370,16 @@ static int server_setup(struct server_state *st)
 }
 
 /* How long epoll may sleep: until the oldest waiting connection's
- * deadline, or for good. */
+ * deadline or the end of an accept pause, or for good. */
 static int server_wait_ms(const struct server_state *st)
 {
-    uint64_t now = clock_ms();
+    uint64_t now = clock_ms(), until = st->head ? st->head->deadline_ms : 0;
 
-    if (!st->head)
+    if (st->paused_until_ms && (!until || st->paused_until_ms < until))
+        until = st->paused_until_ms;
+    if (!until)
         return -1;
-    return st->head->deadline_ms > now ? (int)(st->head->deadline_ms - now) : 0;
+    return until > now ? (int)(until - now) : 0;
 }
 
 static int server_turn(struct server_state *st)
@@ -355,6 +398,7 @@ static int server_turn(struct server_state *st)
             server_on_conn(st, ev[i].data.ptr);
     }
     server_expire(st, clock_ms());
+    server_resume(st);
     return result;
 }
 

@@ -11,6 +11,9 @@
 #     the old one leaves the new one's socket file alone;
 #   stalled web servers (a connection with one byte of a request, held 3 s):
 #     one, then twenty at once, cost a healthcheck nothing;
+#   out of descriptors (accept failing with EMFILE for 2.5 s): the
+#     process pauses accepting and goes on, counts it, logs it once a
+#     second at most, and answers the requests that waited;
 #   a web server that half-closes its connection after the request
 #     still gets its answer;
 #   a slow reader (4 KB receive buffer, reads a 5000-package answer of
@@ -190,6 +193,37 @@ test_stalled() {
     kill -TERM "$SVC"; svc_wait "$SVC"
 }
 
+# --- out of descriptors: the limit lowered to the descriptors open, for
+# 2.5 s, with healthchecks waiting on the socket: accept fails (EMFILE)
+# all that time. Accepting pauses and goes on (the process used to give
+# up after 100 failures in a row, about 1 s), every pause is counted,
+# at most a log line a second, and the waiting requests are answered
+# once descriptors are back.
+test_out_of_descriptors() {
+    local i pids=() lines n t0 secs
+    svc_start --metrics 1
+    # the lowest descriptor free: what accept would take
+    n=$(ls "/proc/$SVC/fd" | sort -n | awk '$1 != NR - 1 {print NR - 1; f = 1; exit} END {if (!f) print NR}')
+    t0=$(date +%s)
+    prlimit --pid "$SVC" --nofile="$n:$(ulimit -Hn)"
+    for i in $(seq 5); do FCGI_SEND_WAIT=10 "$SEND" "$SOCK" health > "$W/emfile.$i" 2>&1 & pids+=($!); done
+    sleep 2.5
+    prlimit --pid "$SVC" --nofile="1024:$(ulimit -Hn)"
+    wait "${pids[@]}"
+    secs=$(( $(date +%s) - t0 + 1 ))
+    kill -0 "$SVC" 2>/dev/null && ok "out of descriptors for 2.5 s: the process lives on" ||
+        ko "out of descriptors for 2.5 s: the process lives on" "$(tail -2 "$LOG")"
+    check "out of descriptors for 2.5 s: the 5 waiting healthchecks answered 200" \
+        "$(cat "$W"/emfile.* | grep -c '^status=200')" 5
+    n=$("$SEND" "$SOCK" get:/metrics 2>&1 | sed -n 's/^api_pedidos_accept_paused_total \([0-9]*\)$/\1/p')
+    [ -n "$n" ] && [ "$n" -gt 0 ] && ok "accept paused: counted ($n)" || ko "accept paused: counted" "got '$n'"
+    lines=$(log_has 'accept paused: out of descriptors')
+    [ "$lines" -ge 1 ] && [ "$lines" -le "$secs" ] && ok "accept paused: $lines log lines in $secs s" ||
+        ko "accept paused: a log line a second at most" "$lines lines in $secs s"
+    kill -TERM "$SVC"; svc_wait "$SVC"
+    check "after it, SIGTERM: exit 0" "$RC" 0
+}
+
 # --- half-close: fcgi-send shuts its write side after the request
 test_half_close() {
     svc_start
@@ -355,6 +389,7 @@ test_quiet_signals
 for s in TERM INT QUIT; do test_stop_signal "$s"; done
 test_restart_order
 test_stalled
+test_out_of_descriptors
 test_half_close
 test_slow_reader
 test_bodies
