@@ -145,12 +145,104 @@ static int codes_dedupe(const cJSON *arr, size_t n, struct codes *out)
     return 0;
 }
 
+static int codes_error_max(struct codes_detail *d, size_t max)
+{
+    char msg[64];
+
+    snprintf(msg, sizeof(msg), "ensure this value has at most %zu items", max);
+    codes_error(d, CODES_LOC_ITEMS, 0, msg, "value_error.list.max_items");
+    return codes_finish(d);
+}
+
+/* --- the pre-scan: a list past max found before any parse --- */
+
+/* Where the pre-scan stands (codes_too_many()). */
+struct codes_scan {
+    size_t depth;   /* [ and { open around the byte */
+    int object;     /* the document is an object */
+    int key;        /* at depth 1, the next string is a member's name */
+    int items_next; /* the value coming is the "items" member's */
+    int in_items;   /* inside that value, an array */
+    int elem;       /* an element of it has begun, no ',' since */
+    size_t count;   /* its elements so far */
+};
+
+/* The index past the string whose opening quote is at p[i], or len. */
+static size_t codes_skip_string(const char *p, size_t len, size_t i)
+{
+    for (i++; i < len; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            return i + 1;
+    }
+    return len;
+}
+
+/* One byte outside strings (a string value is given as its '"'); 1 when
+ * the "items" list has just passed max elements. */
+static int codes_scan_byte(struct codes_scan *sc, char c, size_t max)
+{
+    size_t at = sc->depth;
+
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':')
+        return 0;
+    if (at == 2 && sc->in_items && !sc->elem && c != ',' && c != ']') {
+        sc->elem = 1;
+        if (++sc->count > max)
+            return 1;
+    }
+    if (c == ',' && at == 2)
+        sc->elem = 0;
+    if (c == ',' && at == 1)
+        sc->key = sc->object;
+    if (c == '[' || c == '{') {
+        if (at == 0)
+            sc->object = c == '{';
+        if (at == 1)
+            sc->in_items = sc->items_next && c == '[';
+        sc->key = at == 0 && sc->object;
+        sc->depth++;
+    } else if ((c == ']' || c == '}') && at > 0)
+        sc->depth--;
+    if (at == 1)
+        sc->items_next = 0;
+    return 0;
+}
+
+/* 1 when the document's "items" member is a list of more than max
+ * elements, found at the first element past max: what follows is not
+ * read, and nothing is allocated. Parsed whole first, a 1 MiB body of
+ * 524k elements took 56 ms of the acceptor and 42 MB of nodes. Reads
+ * the structure only (brackets, commas, strings, member names as sent);
+ * whether the document is JSON at all is the parser's to say. */
+static int codes_too_many(const char *p, size_t len, size_t max)
+{
+    struct codes_scan sc = {0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0, end;
+
+    while (i < len) {
+        if (p[i] != '"') {
+            if (codes_scan_byte(&sc, p[i++], max))
+                return 1;
+            continue;
+        }
+        end = codes_skip_string(p, len, i);
+        if (sc.depth == 1 && sc.key) {
+            sc.items_next = end - i == 7 && memcmp(p + i, "\"items\"", 7) == 0;
+            sc.key = 0;
+        } else if (codes_scan_byte(&sc, '"', max))
+            return 1;
+        i = end;
+    }
+    return 0;
+}
+
 /* The document's verdict, with doc parsed already (NULL: not JSON). */
 static int codes_read(const cJSON *doc, size_t max, struct codes *out,
                       struct codes_detail *d)
 {
     const cJSON *items = jsonx_member(doc, "items");
-    char msg[64];
     size_t n;
 
     if (!doc) {
@@ -166,11 +258,8 @@ static int codes_read(const cJSON *doc, size_t max, struct codes *out,
         return codes_finish(d);
     }
     n = codes_count(items, max);
-    if (n > max) {
-        snprintf(msg, sizeof(msg), "ensure this value has at most %zu items", max);
-        codes_error(d, CODES_LOC_ITEMS, 0, msg, "value_error.list.max_items");
-        return codes_finish(d);
-    }
+    if (n > max)
+        return codes_error_max(d, max);
     if (codes_check_elements(items, d))
         return codes_finish(d);
     return codes_dedupe(items, n, out) ? CODES_NOMEM : CODES_OK;
@@ -185,6 +274,8 @@ int codes_parse(const char *body, size_t len, size_t max_codes,
 
     out->code = NULL;
     out->count = 0;
+    if (codes_too_many(body, len, max_codes))
+        return codes_error_max(&d, max_codes);
     arena_begin();
     doc = jsonx_parse(body, len);
     result = codes_read(doc, max_codes, out, &d);

@@ -38,7 +38,10 @@ struct codes {
  * distinct codes (count 0 for {"items": []}). CODES_INVALID: `out` is
  * empty and the 422 body is appended to `detail` (initialised by the
  * caller; its cap bounds it: at most max_codes entries). More than
- * max_codes elements is one error, found before the elements are read.
+ * max_codes elements is one error, found at the first element past
+ * max_codes by a scan that allocates nothing, before any parse: what
+ * follows it is not read (a body both too long and broken further on is
+ * told too long).
  * A code is kept exactly (case-sensitive). */
 int codes_parse(const char *body, size_t len, size_t max_codes,
                 struct codes *out, struct jbuf *detail);

@@ -149,6 +149,7 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
 
     p->idle = f->next;
     p->count--;
+    jbuf_count(f->body.alloc); /* in use again: counted (fetch_release) */
     if (curl_easy_setopt(f->easy, CURLOPT_URL, url) ||
         curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, o->headers) ||
         curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, o->pipewait) ||
@@ -308,6 +309,7 @@ void fetch_release(struct fetch_pool *p, struct fetch *f)
     }
     if (f->body.alloc > FETCH_POOL_KEEP_BODY)
         jbuf_free(&f->body);
+    jbuf_uncount(f->body.alloc); /* idle: see FETCH_POOL_KEEP_BODY */
     f->owner = NULL;
     f->next = p->idle;
     p->idle = f;
@@ -327,6 +329,7 @@ void fetch_pool_clear(struct fetch_pool *p)
 
     while ((f = p->idle) != NULL) {
         p->idle = f->next;
+        jbuf_count(f->body.alloc); /* uncounted while idle; freed counted */
         fetch_destroy(f);
     }
     p->count = 0;

@@ -109,7 +109,14 @@ struct fetch_pool {
     size_t count, max;
 };
 
-#define FETCH_POOL_KEEP_BODY (64 * 1024) /* larger buffers are not kept */
+/* A pooled transfer keeps a body buffer up to this size for its next
+ * call; larger ones are freed. A kept buffer is not counted against
+ * --max-memory while it waits in the pool (it is again once a call uses
+ * it): memory held for nothing in flight must not refuse orders (it
+ * once did, for good: 512 idle buffers of up to 64 KiB counted). The
+ * pool so holds at most max * FETCH_POOL_KEEP_BODY bytes outside the
+ * budget (8 MiB for 512). */
+#define FETCH_POOL_KEEP_BODY (16 * 1024)
 
 void fetch_pool_init(struct fetch_pool *p, size_t max);
 /* Frees every idle transfer. */

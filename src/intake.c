@@ -22,7 +22,7 @@
 void intake_init(struct intake *in)
 {
     memset(in, 0, sizeof(*in));
-    jbuf_init(&in->params, INTAKE_DECODED_MAX);
+    jbuf_init_always(&in->params, INTAKE_DECODED_MAX); /* see intake.h */
     jbuf_init(&in->body, INTAKE_BODY_MAX);
 }
 
@@ -274,25 +274,24 @@ static enum intake_state intake_record_end(struct intake *in)
         in->phase = INTAKE_STDIN;
     } else if (in->sink == INTAKE_TO_BODY && in->rec_len == 0) {
         in->phase = INTAKE_DONE;
-        return INTAKE_READY;
+        return in->refused != INTAKE_MORE ? in->refused : INTAKE_READY;
     }
     return INTAKE_MORE;
 }
 
-/* Body bytes: kept, or the body is refused (what came of it is freed:
- * of no use any more). */
+/* Body bytes: kept; or the body is refused (what came of it is freed:
+ * of no use any more) and the rest is read but not kept (intake.h). */
 static enum intake_state intake_body(struct intake *in, const unsigned char *p, size_t n)
 {
-    enum intake_state st = INTAKE_TOO_LARGE;
-
-    if (n <= INTAKE_BODY_MAX - in->body.len) {
-        if (jbuf_put(&in->body, p, n) == 0)
-            return INTAKE_MORE;
-        st = INTAKE_NO_MEMORY;
-    }
-    in->phase = INTAKE_DONE;
-    jbuf_free(&in->body);
-    return st;
+    if (in->refused != INTAKE_MORE)
+        return INTAKE_MORE;
+    if (n > INTAKE_BODY_MAX - in->body.len)
+        in->refused = INTAKE_TOO_LARGE;
+    else if (jbuf_put(&in->body, p, n))
+        in->refused = INTAKE_NO_MEMORY;
+    if (in->refused != INTAKE_MORE)
+        jbuf_free(&in->body);
+    return INTAKE_MORE;
 }
 
 static enum intake_state intake_content(struct intake *in, const unsigned char *p, size_t n)
@@ -348,6 +347,8 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
 
     if (in->phase == INTAKE_DONE)
         return intake_bad(in, "fed after its end");
+    if (len > INTAKE_WIRE_MAX - in->fed && in->refused != INTAKE_MORE)
+        return intake_cut_short(in);
     if (len > INTAKE_WIRE_MAX - in->fed)
         return intake_bad(in, "records past 32 MiB");
     in->fed += len;
@@ -357,6 +358,14 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
         len -= n;
     }
     return st;
+}
+
+enum intake_state intake_cut_short(struct intake *in)
+{
+    if (in->refused == INTAKE_MORE || in->phase != INTAKE_STDIN)
+        return INTAKE_MORE;
+    in->phase = INTAKE_DONE;
+    return in->refused;
 }
 
 const char *intake_param(const struct intake *in, const char *name)

@@ -41,11 +41,22 @@
  * Bounds: the params stream at most INTAKE_PARAMS_MAX bytes as sent,
  * past it INTAKE_BAD (the web servers' own header limits, 8 to 32 KiB
  * by default, refuse such requests long before); the body at most
- * INTAKE_BODY_MAX bytes, past it INTAKE_TOO_LARGE at once, the rest
- * never read (answered 413). Params and body are jbufs, so they count
- * against --max-memory (jbuf.h); a body the budget refuses is
- * INTAKE_NO_MEMORY (answered 503); past INTAKE_WIRE_MAX bytes of records
- * in all, INTAKE_BAD. Time is the caller's to bound.
+ * INTAKE_BODY_MAX bytes, past it INTAKE_TOO_LARGE (answered 413). Params
+ * and body are jbufs, so they count against --max-memory (jbuf.h); a
+ * body the budget refuses is INTAKE_NO_MEMORY (answered 503). The params
+ * are never refused by the budget (jbuf_init_always): a request that
+ * cannot be read cannot be answered, not even 503, and the web server
+ * would answer its client 502.
+ *
+ * A refused body is still read to its end, only not kept: nginx goes on
+ * writing a body after the answer began, and a connection closed with
+ * the body unread resets it, and it drops the answer (a 413 with no
+ * body, or its own HTML 502). So the refusal is said once the empty
+ * FCGI_STDIN record came, or once the records pass INTAKE_WIRE_MAX
+ * (then without the rest), or when the caller's deadline passes
+ * (intake_cut_short()). A request that is not refused, past
+ * INTAKE_WIRE_MAX bytes of records in all: INTAKE_BAD. Time is the
+ * caller's to bound.
  *
  * No I/O. The struct intake owns its params, body and replies;
  * intake_free() releases them, intake_take_body() hands the body over
@@ -111,6 +122,9 @@ struct intake {
     unsigned char reply[INTAKE_REPLY_MAX];
     size_t reply_len;
     const char *why;                  /* INTAKE_BAD: a static reason */
+    /* INTAKE_TOO_LARGE or INTAKE_NO_MEMORY once the body is refused (its
+     * rest then read and dropped), else INTAKE_MORE */
+    enum intake_state refused;
 };
 
 void intake_init(struct intake *in);
@@ -119,6 +133,10 @@ void intake_free(struct intake *in);
  * INTAKE_MORE the request is settled and feeding it more is an error
  * (INTAKE_BAD). Check reply_len after each call. */
 enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_t len);
+/* The caller gives up on the rest of a refused body (its deadline
+ * passed): the refusal, settled as it stands; INTAKE_MORE (nothing
+ * changed) when the body was not refused. */
+enum intake_state intake_cut_short(struct intake *in);
 /* The value of param name, NUL-terminated (a value holding a NUL reads
  * short, as with FCGX_GetParam); the first one when sent twice; NULL
  * when absent or while the params are not all in. Names are compared

@@ -51,19 +51,32 @@ static int jbuf_charge(size_t n)
     return 0;
 }
 
-void jbuf_init(struct jbuf *b, size_t cap)
+/* Empty, with no allocation; cap and always kept. */
+static void jbuf_reset(struct jbuf *b)
 {
     b->data = NULL;
     b->len = 0;
     b->alloc = 0;
+}
+
+void jbuf_init(struct jbuf *b, size_t cap)
+{
+    jbuf_reset(b);
     b->cap = cap;
+    b->always = 0;
+}
+
+void jbuf_init_always(struct jbuf *b, size_t cap)
+{
+    jbuf_init(b, cap);
+    b->always = 1;
 }
 
 void jbuf_free(struct jbuf *b)
 {
     atomic_fetch_sub(&jbuf_held_bytes, b->alloc);
     free(b->data);
-    jbuf_init(b, b->cap);
+    jbuf_reset(b);
 }
 
 /* Makes room for `extra` more bytes (plus one for an optional NUL). */
@@ -82,7 +95,9 @@ static int jbuf_reserve(struct jbuf *b, size_t extra)
         want *= 2;
     if (want > b->cap + 1)
         want = b->cap + 1;
-    if (jbuf_charge(want - b->alloc))
+    if (b->always)
+        jbuf_count(want - b->alloc);
+    else if (jbuf_charge(want - b->alloc))
         return -1;
     p = realloc(b->data, want);
     if (!p) {
@@ -175,6 +190,6 @@ char *jbuf_take(struct jbuf *b, size_t *len)
     if (len)
         *len = b->len;
     atomic_fetch_sub(&jbuf_held_bytes, b->alloc);
-    jbuf_init(b, b->cap);
+    jbuf_reset(b);
     return p;
 }

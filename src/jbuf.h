@@ -21,6 +21,7 @@ struct jbuf {
     size_t len;
     size_t alloc;
     size_t cap;   /* the most `len` may ever reach */
+    int always;   /* counted, but never refused by the budget */
 };
 
 /* The budget of all jbufs together, in bytes (0: none). Set it once,
@@ -38,6 +39,11 @@ void jbuf_count(size_t n);
 void jbuf_uncount(size_t n);
 
 void jbuf_init(struct jbuf *b, size_t cap);
+/* A jbuf counted against the budget like any other but never refused
+ * by it (still by its cap and by malloc): for what must be read for a
+ * request to be answered at all, a 503 included (its FastCGI params,
+ * at most 96 KiB, for at most SERVER_INTAKE_MAX connections at once). */
+void jbuf_init_always(struct jbuf *b, size_t cap);
 void jbuf_free(struct jbuf *b);
 /* 0 on success, -1 when the cap would be passed or memory ran out. */
 int jbuf_put(struct jbuf *b, const void *p, size_t n);

@@ -33,6 +33,7 @@ static atomic_ulong metrics_openings;
 static atomic_long metrics_window_calls, metrics_window_failures;
 static atomic_ullong metrics_cut;
 static atomic_ullong metrics_watch_failures;
+static atomic_ullong metrics_accept_pauses;
 
 static void metrics_observe(struct metrics_hist *h, uint64_t us)
 {
@@ -71,6 +72,11 @@ void metrics_upstream(enum metrics_upstream outcome, uint64_t us)
 void metrics_watch_failed(void)
 {
     atomic_fetch_add_explicit(&metrics_watch_failures, 1, memory_order_relaxed);
+}
+
+void metrics_accept_paused(void)
+{
+    atomic_fetch_add_explicit(&metrics_accept_pauses, 1, memory_order_relaxed);
 }
 
 void metrics_answer_cut(void)
@@ -256,5 +262,10 @@ int metrics_render(struct jbuf *out, long in_flight)
                                "# TYPE api_pedidos_upstream_watch_failures_total counter\n"
                                "api_pedidos_upstream_watch_failures_total %llu\n",
                                atomic_load(&metrics_watch_failures)) ||
+           metrics_printf(out, "# HELP api_pedidos_accept_paused_total Times accepting paused "
+                               "100 ms, out of descriptors.\n"
+                               "# TYPE api_pedidos_accept_paused_total counter\n"
+                               "api_pedidos_accept_paused_total %llu\n",
+                               atomic_load(&metrics_accept_pauses)) ||
            metrics_put_breaker(out);
 }

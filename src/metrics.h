@@ -32,6 +32,8 @@ void metrics_request(enum route_kind route, int status, uint64_t ms);
 void metrics_upstream(enum metrics_upstream outcome, uint64_t us);
 /* An upstream call failed because epoll refused its socket. */
 void metrics_watch_failed(void);
+/* Accepting paused: out of descriptors (server.c). */
+void metrics_accept_paused(void);
 /* An answer cut because the web server did not read it in time. */
 void metrics_answer_cut(void);
 /* The breaker's state (a BREAKER_* value) and how many times it has

@@ -1,18 +1,21 @@
 #include "poller.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
 
 #define POLLER_EVENTS 256
+#define POLLER_FD_RESERVE 64 /* descriptors upstream sockets leave free */
 #define POLLER_FDS_MAX (1 << 20) /* descriptors tracked: far above any fd limit */
 
 /* A curl socket as epoll has it. curl drops a socket from its set after
@@ -52,6 +55,7 @@ struct poller {
     struct gate gate;   /* connections in their set-up */
     int open;           /* our sockets open now */
     int open_max;       /* the most that may be: 0, no bound */
+    int fd_ceiling;     /* upstream sockets stay below this descriptor */
     unsigned long ready; /* requests about to go out on a ready connection */
     CURL *unwatched[POLLER_UNWATCHED_MAX]; /* see poller_on_socket() */
     int nunwatched, taken;
@@ -196,6 +200,11 @@ curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_so
     s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     if (s < 0)
         return CURL_SOCKET_BAD;
+    if (s >= p->fd_ceiling) { /* the acceptor's (poller_fd_ceiling) */
+        close(s);
+        errno = EMFILE;
+        return CURL_SOCKET_BAD;
+    }
     k = poller_sock_of(p, s);
     if (!k || gate_enter(&p->gate, s, now)) {
         close(s);
@@ -303,6 +312,19 @@ static int poller_add(int ep, int fd, uint32_t events, uint64_t data)
     return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Upstream sockets keep clear of the last POLLER_FD_RESERVE descriptors
+ * (a quarter under a small limit; read at start), so that the acceptor
+ * can still take a healthcheck; a call finding none is our saturation
+ * (fetch_ours(): 503). */
+static int poller_fd_ceiling(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX)
+        return INT_MAX;
+    return (int)(rl.rlim_cur - (rl.rlim_cur / 4 < POLLER_FD_RESERVE ? rl.rlim_cur / 4 : POLLER_FD_RESERVE));
+}
+
 struct poller *poller_new(int max_connecting, long setup_ms)
 {
     struct poller *p = calloc(1, sizeof(*p));
@@ -318,6 +340,7 @@ struct poller *poller_new(int max_connecting, long setup_ms)
         p->m[i].p = p;
         p->m[i].timer_ms = -1;
     }
+    p->fd_ceiling = poller_fd_ceiling();
     p->ep = epoll_create1(EPOLL_CLOEXEC);
     p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (p->ep < 0 || p->wake_fd < 0 || poller_add(p->ep, p->wake_fd, EPOLLIN, POLLER_TAG_WAKE)) {

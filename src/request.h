@@ -10,8 +10,8 @@
  * for the web server to hang up (what libfcgi's close does) would cost
  * a round trip per request and let a silent peer stall the thread that
  * answers. The input was read to its end, so there is nothing left for
- * a TCP peer to be reset over (except after a 413: the rest of that
- * body is never read).
+ * a TCP peer to be reset over (a refused body too is read to its end,
+ * intake.h).
  * The struct request is owned by whoever holds it last; request_finish()
  * and request_drop() free it, its body with it. One request is touched
  * by one thread at a time. */

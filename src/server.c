@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -16,10 +15,20 @@
 #include "dispatch.h"
 #include "intake.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "route.h"
 
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
+/* Out of descriptors (or kernel memory), accepting stops this long and
+ * the connections wait in the socket's backlog; nginx stops for 500 ms.
+ * Closing them through a spare descriptor (libev's way) would leave
+ * their requests unanswered: the web server would answer 502. Short, so
+ * that a healthcheck waiting there is taken within 10 ms of a descriptor
+ * coming free (with 100 ms, a soak at the limit saw healthchecks wait up
+ * to 0.47 s); the pauses cost at most 100 wake-ups a second. */
+#define SERVER_ACCEPT_PAUSE_MS 10
+#define SERVER_ACCEPT_LOG_MS 1000    /* one log line a second at most */
 #define SERVER_ACCEPT_BATCH 64       /* accepts before looking at the rest */
 #define SERVER_EVENTS 64
 
@@ -40,6 +49,9 @@ struct server_state {
     int ep;
     int stopping;
     int errors;                       /* accept failures in a row */
+    uint64_t paused_until_ms;         /* accepting paused till then; 0: not */
+    uint64_t pause_logged_ms;         /* the last pause's log line */
+    unsigned long pauses;             /* since that line */
     struct server_conn *head, *tail;
     size_t waiting;
     unsigned char buf[SERVER_READ_BUF]; /* every read lands here first */
@@ -98,6 +110,7 @@ static void server_settle(struct server_state *st, int fd, struct intake *in,
                           enum intake_state state)
 {
     struct request *req = NULL;
+    size_t fed = in->fed;
 
     if (state == INTAKE_READY || state == INTAKE_TOO_LARGE || state == INTAKE_NO_MEMORY)
         req = request_take(fd, in);
@@ -113,8 +126,8 @@ static void server_settle(struct server_state *st, int fd, struct intake *in,
     if (state == INTAKE_READY) {
         dispatch_request(st->s, req);
     } else if (state == INTAKE_TOO_LARGE) {
-        log_info("msg=\"request body past %d bytes: 413, the rest not read\" request_id=%s",
-                 INTAKE_BODY_MAX, req->id);
+        log_info("msg=\"request body past %d bytes: 413\" received=%zu request_id=%s",
+                 INTAKE_BODY_MAX, fed, req->id);
         dispatch_answer(st->s, req, REPLY_TOO_LARGE);
     } else {
         dispatch_refuse_memory(st->s->cfg);
@@ -179,23 +192,39 @@ static void server_hold(struct server_state *st, int fd, struct intake *in)
     st->waiting++;
 }
 
-static void server_on_conn(struct server_state *st, struct server_conn *c)
+/* A waiting connection whose request is settled: out of the wait. */
+static void server_settle_waiting(struct server_state *st, struct server_conn *c,
+                                  enum intake_state state)
 {
-    int fd = c->fd;
-    enum intake_state state = server_read(st, fd, &c->in);
-
-    if (state == INTAKE_MORE)
-        return;
     server_unlink(st, c);
-    epoll_ctl(st->ep, EPOLL_CTL_DEL, fd, NULL);
-    server_settle(st, fd, &c->in, state);
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    server_settle(st, c->fd, &c->in, state);
     free(c);
 }
 
+static void server_on_conn(struct server_state *st, struct server_conn *c)
+{
+    enum intake_state state = server_read(st, c->fd, &c->in);
+
+    if (state != INTAKE_MORE)
+        server_settle_waiting(st, c, state);
+}
+
+/* Past the deadline: a refused body whose rest is still coming is
+ * answered all the same (the web server may then miss the answer, but
+ * it is not left without one); anything else is closed. */
 static void server_expire(struct server_state *st, uint64_t now)
 {
-    while (st->head && st->head->deadline_ms <= now)
-        server_drop_waiting(st, st->head, "request not received in time");
+    struct server_conn *c;
+    enum intake_state state;
+
+    while ((c = st->head) != NULL && c->deadline_ms <= now) {
+        state = intake_cut_short(&c->in);
+        if (state != INTAKE_MORE)
+            server_settle_waiting(st, c, state);
+        else
+            server_drop_waiting(st, c, "request not received in time");
+    }
 }
 
 /* A connection just accepted: its request is usually all there
@@ -214,8 +243,41 @@ static void server_take(struct server_state *st, int fd)
         server_settle(st, fd, &in, state);
 }
 
-/* A failed accept: 0 to go on, -1 to pause (e.g. out of descriptors),
- * -2 when it keeps failing. */
+/* Out of descriptors: the listening socket leaves epoll for
+ * SERVER_ACCEPT_PAUSE_MS (server_resume() puts it back), so the acceptor
+ * goes on with the connections it has, and those closing give the
+ * descriptors back. A moment, not a death: never given up on. */
+static void server_pause(struct server_state *st, int err)
+{
+    uint64_t now = clock_ms();
+
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, st->s->listen_fd, NULL);
+    st->paused_until_ms = now + SERVER_ACCEPT_PAUSE_MS;
+    st->pauses++;
+    metrics_accept_paused();
+    if (now - st->pause_logged_ms < SERVER_ACCEPT_LOG_MS)
+        return;
+    log_warn("msg=\"accept paused: out of descriptors\" error=\"%s\" pauses=%lu pause_ms=%d",
+             strerror(err), st->pauses, SERVER_ACCEPT_PAUSE_MS);
+    st->pause_logged_ms = now;
+    st->pauses = 0;
+}
+
+/* The pause is over: accepting again (level-triggered: what waits in
+ * the backlog wakes the next turn). */
+static void server_resume(struct server_state *st)
+{
+    struct epoll_event lev = {EPOLLIN | EPOLLEXCLUSIVE, {.u64 = SERVER_TAG_LISTEN}};
+
+    if (!st->paused_until_ms || clock_ms() < st->paused_until_ms)
+        return;
+    st->paused_until_ms = 0;
+    if (!st->stopping && epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->listen_fd, &lev) != 0)
+        log_error("msg=\"cannot watch the FastCGI socket\" error=\"%s\"", strerror(errno));
+}
+
+/* A failed accept: 0 to go on, -1 to pause (out of descriptors), -2
+ * when it keeps failing otherwise (the socket itself is broken). */
 static int server_accept_failed(struct server_state *st)
 {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -224,11 +286,15 @@ static int server_accept_failed(struct server_state *st)
     }
     if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
         return 0;
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        server_pause(st, errno);
+        return -1;
+    }
     if (++st->errors >= SERVER_ACCEPT_ERRORS_MAX) {
         log_error("msg=\"accept keeps failing, giving up\" error=\"%s\"", strerror(errno));
         return -2;
     }
-    return -1;
+    return 0;
 }
 
 /* Accepts what is queued, a batch at a time. A request already there
@@ -236,17 +302,12 @@ static int server_accept_failed(struct server_state *st)
  * spot; others wait in epoll. 0, or -1 when accepting failed for good. */
 static int server_accept(struct server_state *st)
 {
-    struct timespec pause = {0, 10 * 1000 * 1000};
-    int i, fd, r;
+    int i, fd;
 
     for (i = 0; i < SERVER_ACCEPT_BATCH && !st->stopping; i++) {
         fd = accept4(st->s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            r = server_accept_failed(st);
-            if (r == -1)
-                nanosleep(&pause, NULL); /* let some descriptors close */
-            return r == -2 ? -1 : 0;
-        }
+        if (fd < 0)
+            return server_accept_failed(st) == -2 ? -1 : 0;
         st->errors = 0;
         server_take(st, fd);
     }
@@ -312,14 +373,16 @@ static int server_setup(struct server_state *st)
 }
 
 /* How long epoll may sleep: until the oldest waiting connection's
- * deadline, or for good. */
+ * deadline or the end of an accept pause, or for good. */
 static int server_wait_ms(const struct server_state *st)
 {
-    uint64_t now = clock_ms();
+    uint64_t now = clock_ms(), until = st->head ? st->head->deadline_ms : 0;
 
-    if (!st->head)
+    if (st->paused_until_ms && (!until || st->paused_until_ms < until))
+        until = st->paused_until_ms;
+    if (!until)
         return -1;
-    return st->head->deadline_ms > now ? (int)(st->head->deadline_ms - now) : 0;
+    return until > now ? (int)(until - now) : 0;
 }
 
 static int server_turn(struct server_state *st)
@@ -338,6 +401,7 @@ static int server_turn(struct server_state *st)
             server_on_conn(st, ev[i].data.ptr);
     }
     server_expire(st, clock_ms());
+    server_resume(st);
     return result;
 }
 

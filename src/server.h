@@ -12,7 +12,10 @@
  * epoll at no cost to the others. One that is not all there within
  * SERVER_INTAKE_TIMEOUT_MS of its accept is closed and logged, so a
  * stalled web server costs other requests nothing. A body past
- * INTAKE_BODY_MAX is answered 413 at once, the rest never read. Signals
+ * INTAKE_BODY_MAX, or past the memory budget, is read to its end and
+ * dropped, then answered 413 (503), within the same deadline (intake.h:
+ * an answer given with the body unread is lost in the web server's
+ * reset). Signals
  * come only through the signalfd (every thread blocks them), so no
  * system call of any thread is ever interrupted by one. */
 #ifndef SERVER_H

@@ -448,6 +448,32 @@ START_TEST(test_big_list)
 }
 END_TEST
 
+/* A list past max_codes is refused at its first element past it, the
+ * rest not read: a 1 MiB body of 524k elements was parsed whole first
+ * (56 ms of the acceptor, peak RSS from 10.5 to 52.5 MB). What follows
+ * that element is not looked at, broken or not; nested lists, strings
+ * holding brackets and commas, and other members do not count. */
+START_TEST(test_stops_past_max)
+{
+    size_t i;
+    char *s = malloc(64 + (MAX + 1) * 2 + 32), *p = s;
+
+    p += sprintf(p, "{\"x\":[[1,2],\"],[,\\\"\"],\"items\":[");
+    for (i = 0; i <= MAX; i++)
+        p += sprintf(p, "%s1", i ? "," : "");
+    strcpy(p, ",\x01\xff not JSON");
+    ck_assert_int_eq(codes_parse(s, strlen(s), MAX, &cs, &detail), CODES_INVALID);
+    ck_assert_str_eq(detail_str(), E_MAX("500"));
+    jbuf_free(&detail);
+    /* within the limit, nested and quoted look-alikes: as before */
+    assert_422(parse("{\"items\":[[1,2,3],\"a,b,c\",{\"k\":[1,2]}]}", 3),
+               DETAIL(ENTRY_STR(0) "," ENTRY_CODE(1) "," ENTRY_STR(2)));
+    jbuf_free(&detail);
+    assert_422(parse("{\"items\":[1,2,3],\"x\":\"\xff\"}", 3), E_JSON);
+    free(s);
+}
+END_TEST
+
 /* A 422 body that does not fit the caller's cap is no 422. */
 START_TEST(test_detail_cap)
 {
@@ -528,6 +554,7 @@ static Suite *codes_suite(void)
     tcase_add_test(tc, test_all_bad);
     tcase_add_loop_test(tc, test_big_body, 0, 2);
     tcase_add_test(tc, test_big_list);
+    tcase_add_test(tc, test_stops_past_max);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("detail");

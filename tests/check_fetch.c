@@ -127,6 +127,40 @@ START_TEST(test_never_ran_and_reuse)
 }
 END_TEST
 
+/* Finished transfers kept in the pool hold no memory the budget counts:
+ * a body buffer kept for reuse is counted again only while a call uses
+ * it (with --max-memory 16 MiB, 250-package orders one after another
+ * once left 65 KB each counted with nothing in flight, until every
+ * order was refused 503 for good). */
+START_TEST(test_pool_not_counted)
+{
+    static char page[60 * 1024];
+    struct fetch_pool p;
+    struct fetch_opts o = {.connect_timeout_ms = 1000, .timeout_ms = 1000, .max_body = 1 << 20,
+                           .max_idle_s = 60, .http_version = CURL_HTTP_VERSION_1_1};
+    struct fetch *f[300];
+    size_t before = jbuf_held(), i;
+
+    fetch_pool_init(&p, 512);
+    for (i = 0; i < 300; i++) {
+        f[i] = fetch_new(&p, "http://127.0.0.1:9/x", &o, NULL, (long)i);
+        ck_assert_ptr_nonnull(f[i]);
+        ck_assert_int_eq(jbuf_put(&f[i]->body, page, (i % 3 + 1) * 4096 + i), 0);
+    }
+    ck_assert_uint_gt(jbuf_held(), before + 300 * 4096);
+    for (i = 0; i < 300; i++)
+        fetch_release(&p, f[i]);
+    ck_assert_uint_eq(jbuf_held(), before); /* idle: nothing counted */
+    f[0] = fetch_new(&p, "http://127.0.0.1:9/y", &o, NULL, 0);
+    ck_assert_uint_eq(jbuf_held(), before + f[0]->body.alloc); /* in use: counted */
+    ck_assert_int_eq(jbuf_put(&f[0]->body, page, sizeof(page)), 0);
+    fetch_release(&p, f[0]);
+    ck_assert_uint_eq(jbuf_held(), before);
+    fetch_pool_clear(&p);
+    ck_assert_uint_eq(jbuf_held(), before);
+}
+END_TEST
+
 /* Only an answer whose body began can stall; a stalled call is the
  * upstream's fault, says so in the log, and its transfer forgets it. */
 START_TEST(test_stalled)
@@ -183,6 +217,7 @@ static Suite *fetch_suite(void)
 
     tcase_add_loop_test(tc, test_health, 0, sizeof(cases) / sizeof(cases[0]));
     tcase_add_test(tc, test_never_ran_and_reuse);
+    tcase_add_test(tc, test_pool_not_counted);
     tcase_add_test(tc, test_held_back);
     tcase_add_test(tc, test_starved);
     tcase_add_test(tc, test_stalled);

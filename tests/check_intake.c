@@ -332,8 +332,73 @@ START_TEST(test_body_cap)
     ck_assert_int_eq(body_of(INTAKE_BODY_MAX, &left), INTAKE_READY);
     ck_assert_uint_eq(left, 0);
     ck_assert_int_eq(body_of(INTAKE_BODY_MAX + 1, &left), INTAKE_TOO_LARGE);
+    ck_assert_uint_eq(left, 0);
+    /* the rest is read to its end, not kept: a web server still writing
+     * it must not be reset before it reads the answer */
     ck_assert_int_eq(body_of(4 * INTAKE_BODY_MAX, &left), INTAKE_TOO_LARGE);
-    ck_assert_uint_ge(left, 3 * INTAKE_BODY_MAX); /* the rest never fed */
+    ck_assert_uint_eq(left, 0);
+    ck_assert_uint_eq(jbuf_held(), 0);
+}
+END_TEST
+
+/* A refused body's rest is read within INTAKE_WIRE_MAX; past it the
+ * refusal is settled as it stands (answered, then closed), and one
+ * whose rest does not come in time is settled by the caller so. */
+START_TEST(test_body_refused_bounds)
+{
+    static unsigned char chunk[65536];
+    struct wire w = {0};
+    struct intake in;
+    enum intake_state st = INTAKE_MORE;
+    size_t i;
+
+    for (i = 0; i < sizeof(chunk); i += 8 + 65528) { /* STDIN records of id 1 */
+        unsigned char h[8] = {1, 5, 0, 1, 0xff, 0xf8, 0, 0};
+
+        memcpy(chunk + i, h, 8);
+    }
+    wire_begin(&w, 1, 1);
+    wire_stream(&w, 4, "\x09\x0cPATH_INFO/healthcheck", 23, 100, 0);
+    intake_init(&in);
+    ck_assert_int_eq(intake_feed(&in, w.p, w.len), INTAKE_MORE);
+    ck_assert_int_eq(intake_cut_short(&in), INTAKE_MORE); /* not refused */
+    for (i = 0; i < 17; i++)
+        ck_assert_int_eq(intake_feed(&in, chunk, sizeof(chunk)), INTAKE_MORE);
+    ck_assert_uint_eq(in.body.len, 0);
+    ck_assert_int_eq(intake_cut_short(&in), INTAKE_TOO_LARGE);
+    intake_free(&in);
+    intake_init(&in);
+    st = intake_feed(&in, w.p, w.len);
+    for (i = 0; st == INTAKE_MORE && i < 1000; i++)
+        st = intake_feed(&in, chunk, sizeof(chunk));
+    ck_assert_int_eq(st, INTAKE_TOO_LARGE);
+    ck_assert_uint_eq(i, INTAKE_WIRE_MAX / sizeof(chunk));
+    ck_assert_str_eq(intake_param(&in, "PATH_INFO"), "/healthcheck");
+    intake_free(&in);
+    free(w.p);
+}
+END_TEST
+
+/* A full budget still lets a request's params in: a small request is
+ * always read, so that it can be answered (healthcheck 200, an order
+ * 503), never closed unanswered. Its params are counted all the same. */
+START_TEST(test_params_past_budget)
+{
+    struct wire w = {0};
+    struct intake in;
+
+    jbuf_set_budget(16 * 1024 * 1024);
+    jbuf_count(16 * 1024 * 1024);
+    whole_request(&w);
+    intake_init(&in);
+    ck_assert_int_eq(intake_feed(&in, w.p, w.len), INTAKE_NO_MEMORY);
+    ck_assert_str_eq(intake_param(&in, "PATH_INFO"), "/orders/enriched");
+    ck_assert_uint_gt(jbuf_held(), 16 * 1024 * 1024);
+    intake_free(&in);
+    jbuf_uncount(16 * 1024 * 1024);
+    jbuf_set_budget(0);
+    ck_assert_uint_eq(jbuf_held(), 0);
+    free(w.p);
 }
 END_TEST
 
@@ -568,6 +633,8 @@ static Suite *intake_suite(void)
     tcase_add_test(scan, test_params_huge_length);
     tcase_add_test(scan, test_body_cap);
     tcase_add_test(scan, test_body_budget);
+    tcase_add_test(scan, test_body_refused_bounds);
+    tcase_add_test(scan, test_params_past_budget);
     tcase_add_test(scan, test_abort);
     tcase_add_test(scan, test_garbage);
     tcase_add_test(scan, test_management_and_mpx);

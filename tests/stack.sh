@@ -155,9 +155,11 @@ stack_wait_gone() {
 
 stack_fill() {
     sed -e "s|@RUN@|$STACK_RUN|g" -e "s|@SOCKET@|$STACK_SOCK|g" \
-        -e "s|@PORT@|$2|g" -e "s|@WORKERS@|${3:-1}|g" "$1"
+        -e "s|@PORT@|$2|g" -e "s|@WORKERS@|${3:-1}|g" \
+        -e "s|@BODY_MAX@|${STACK_BODY_MAX:-1m}|g" "$1"
 }
 
+# STACK_BODY_MAX: nginx's client_max_body_size (default 1m, as shipped)
 stack_nginx() {
     STACK_FRONT_PORT=$1
     stack_fill "$TOP/deploy/nginx-test.conf.in" "$1" "${2:-1}" > "$STACK_RUN/nginx.conf"
