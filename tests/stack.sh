@@ -100,7 +100,16 @@ stack_service() {
     fi
     unset MAGALU_API_URL APIKEY TENANT_ID
     echo "$STACK_SVC_PIDS" >> "$STACK_RUN/pids"
-    stack_service_ready
+    case " $* " in
+        *" --log-level warn "* | *" --log-level error "*) stack_service_ready quiet ;;
+        *) stack_service_ready ;;
+    esac
+}
+
+# stack_listening SOCKET: a connect to the unix socket is taken (what
+# the front would meet), then closed at once.
+stack_listening() {
+    perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Peer => $ARGV[0]) or exit 1' "$1"
 }
 
 # Waits until every process of the service said it is serving (spawn-fcgi
@@ -109,17 +118,20 @@ stack_service() {
 # then was refused), and until a front already running answers through
 # it: lighttpd turns a backend it could not reach off for 1-2 s and
 # answers its own 503 meanwhile. Bounded (30 s: valgrind's start is
-# slow); says what it awaited and what it saw.
+# slow); says what it awaited and what it saw. quiet: the service logs no
+# 'serving' (--log-level warn): its socket taking a connection instead.
 stack_service_ready() {
     local p i code=none
-    for p in $STACK_SVC_PIDS; do
+    if [ "${1:-}" = quiet ]; then
+        stack_wait stack_listening "$STACK_SOCK" || return 1
+    else for p in $STACK_SVC_PIDS; do
         for i in $(seq 300); do
             grep -q "pid=$p msg=\"serving\"" "$STACK_RUN/service.log" 2>/dev/null && break
             kill -0 "$p" 2>/dev/null || { echo "stack: service $p exited: $(tail -3 "$STACK_RUN/service.log")" >&2; return 1; }
             sleep 0.1
         done
         [ "$i" -lt 300 ] || { echo "stack: service $p did not say it is serving in 30 s" >&2; return 1; }
-    done
+    done; fi
     [ -n "${STACK_FRONT_PORT:-}" ] || return 0
     [ -s "$STACK_RUN/nginx.pid" ] || [ -s "$STACK_RUN/lighttpd.pid" ] || return 0
     for i in $(seq 300); do
