@@ -27,7 +27,7 @@ static uint64_t hedge_bucket_top(int idx)
     return (uint64_t)(8 + (idx - 16) % 8 + 1) << (msb - 3);
 }
 
-/* The q-th percentile (1..99) of the window, in ms rounded up; 0 with
+/* The q-th per-mille (1..999) of the window, in ms rounded up; 0 with
  * fewer than HEDGE_MIN_SAMPLES. */
 static long hedge_percentile(const struct hedge_est *e, int q)
 {
@@ -36,7 +36,7 @@ static long hedge_percentile(const struct hedge_est *e, int q)
 
     if (total < HEDGE_MIN_SAMPLES)
         return 0;
-    want = (total * (uint64_t)q + 99) / 100;
+    want = (total * (uint64_t)q + 999) / 1000;
     for (i = 0; i < HEDGE_BUCKETS; i++) {
         seen += (uint64_t)e->half[0][i] + e->half[1][i];
         if (seen >= want)
@@ -49,13 +49,14 @@ static long hedge_percentile(const struct hedge_est *e, int q)
 
 static void hedge_recalc(struct hedge *h, struct hedge_est *e)
 {
-    int q = 100 - h->budget_pct;
+    /* hedge_delay(): half the budget on average, the rest for bursts */
+    int q = 1000 - h->budget_pct * 5;
     long d;
 
-    if (q < 50)
-        q = 50; /* a budget past half would hedge the median call */
-    if (q > 99)
-        q = 99;
+    if (q < 500)
+        q = 500;
+    if (q > 999)
+        q = 999;
     d = hedge_percentile(e, q);
     if (d > 0 && d < h->min_ms)
         d = h->min_ms;
@@ -97,9 +98,6 @@ void hedge_init(struct hedge *h, long after_ms, int budget_pct, long min_ms, lon
     h->max_ms = max_ms < min_ms ? min_ms : max_ms;
     for (k = 0; k < HEDGE_KINDS; k++)
         h->est[k].turned_ms = now;
-    /* full, as gRPC's throttle starts: a fresh process may hedge its
-       first slow calls (a burst of HEDGE_BURST at most) */
-    h->tokens = h->budget_pct > 0 ? (long)HEDGE_BURST * HEDGE_TOKEN : 0;
 }
 
 void hedge_sample(struct hedge *h, int kind, uint64_t us, uint64_t now)

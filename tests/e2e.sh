@@ -488,10 +488,18 @@ test_hedges() {
     check "hedges: the order call's hedge won" "$(metric 'api_pedidos_hedges_total{kind="order",outcome="won"}')" 1
     check "hedges: every package's hedge won" "$(metric 'api_pedidos_hedges_total{kind="items",outcome="won"}')" 10
     # the losers were cancelled: the fake (which sees a hang-up within
-    # 10 ms) holds nothing 300 ms after the answer, long before its 1 s
-    n=$(( $(date +%s%3N) + 300 ))
-    while [ "$(stat_of in_flight)" != 0 ] && [ "$(date +%s%3N)" -lt "$n" ]; do sleep 0.01; done
-    check "hedges: losers cancelled (upstream in flight 300 ms after the answer)" "$(stat_of in_flight)" 0
+    # 10 ms) holds nothing 300 ms after the answer, long before its 1 s.
+    # Over HTTP/2 a cancelled stream's reset reaches the fake only with
+    # later traffic on its connection (seen here: all 10 held until their
+    # 1 s, on an otherwise idle connection; doc/operations.md, known
+    # limits): the one-package-at-a-time check below covers it there.
+    if [ "$MODE" != h2 ]; then
+        n=$(( $(date +%s%3N) + 300 ))
+        while [ "$(stat_of in_flight)" != 0 ] && [ "$(date +%s%3N)" -lt "$n" ]; do sleep 0.01; done
+        check "hedges: losers cancelled (upstream in flight 300 ms after the answer)" "$(stat_of in_flight)" 0
+    else
+        echo "note - hedges: over HTTP/2 the losers' resets wait for their connection's next frame"
+    fi
     # one package at a time: a loser left running would pile up behind
     # its winner (each holds the fake 1 s); cancelled, at most a call and
     # its hedge are ever at the fake at once
