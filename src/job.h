@@ -24,6 +24,7 @@ struct job {
     struct fetch *fetches;             /* live transfers, owned by loop */
     size_t running;                    /* how many, kept by the loop */
     int trial;                         /* breaker trial round, or 0 */
+    int watched;                       /* its socket in the loop's epoll */
     struct curl_slist headers;         /* X-Request-Id, then the shared ones */
     char id_header[REQUEST_ID_MAX + 16];
     struct job *prev, *next;           /* the loop's list of jobs */
