@@ -153,9 +153,17 @@ stack_wait_gone() {
     stack_wait sh -c "! kill -0 $1"
 }
 
+# STACK_NGINX_KEEP=1: nginx keeps its FastCGI connections to the
+# service (fastcgi_keep_conn on, a keepalive pool of 64 a worker)
 stack_fill() {
+    local keepalive="" keep_conn=off
+    if [ -n "${STACK_NGINX_KEEP:-}" ]; then
+        keepalive="keepalive 64; keepalive_requests 1000000;"
+        keep_conn=on
+    fi
     sed -e "s|@RUN@|$STACK_RUN|g" -e "s|@SOCKET@|$STACK_SOCK|g" \
-        -e "s|@PORT@|$2|g" -e "s|@WORKERS@|${3:-1}|g" "$1"
+        -e "s|@PORT@|$2|g" -e "s|@WORKERS@|${3:-1}|g" \
+        -e "s|@KEEPALIVE@|$keepalive|g" -e "s|@KEEP_CONN@|$keep_conn|g" "$1"
 }
 
 stack_nginx() {
