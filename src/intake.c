@@ -14,6 +14,9 @@
 #define INTAKE_T_GET_VALUES_RESULT 10
 #define INTAKE_T_UNKNOWN 11
 #define INTAKE_CANT_MPX_CONN 1
+#define INTAKE_UNKNOWN_ROLE 3
+#define INTAKE_RESPONDER 1
+#define INTAKE_KEEP_CONN 1 /* the flags bit of FCGI_BEGIN_REQUEST */
 #define INTAKE_BEGIN_LEN 8
 /* decoded params: each pair grows by its NUL, and pairs take at least
  * two bytes as sent */
@@ -206,6 +209,19 @@ static enum intake_state intake_params(struct intake *in, const unsigned char *p
 
 /* --- records --- */
 
+/* FCGI_ABORT_REQUEST for the request: the application answers it with
+ * FCGI_END_REQUEST (FastCGI 1.0, section 5.4), here app status 0,
+ * FCGI_REQUEST_COMPLETE. */
+static enum intake_state intake_abort(struct intake *in)
+{
+    static const unsigned char complete[8] = {0};
+
+    if (intake_put_reply(in, INTAKE_T_END, in->id, complete, sizeof(complete)))
+        return intake_bad(in, "management records not read");
+    in->phase = INTAKE_DONE;
+    return INTAKE_ABORTED;
+}
+
 /* The header is in: where the content goes, or what is wrong. */
 static enum intake_state intake_record_start(struct intake *in)
 {
@@ -233,29 +249,40 @@ static enum intake_state intake_record_start(struct intake *in)
     }
     if (in->phase == INTAKE_BEGIN || in->rec_id != in->id)
         return INTAKE_MORE; /* not our request: skipped */
-    if (in->rec_type == INTAKE_T_ABORT) {
-        in->phase = INTAKE_DONE;
-        return INTAKE_ABORTED;
-    }
+    if (in->rec_type == INTAKE_T_ABORT)
+        return intake_abort(in);
     if (in->rec_type != (in->phase == INTAKE_PARAMS ? INTAKE_T_PARAMS : INTAKE_T_STDIN))
         return intake_bad(in, "unexpected record type");
     in->sink = in->phase == INTAKE_PARAMS ? INTAKE_TO_PARAMS : INTAKE_TO_BODY;
     return INTAKE_MORE;
 }
 
+/* FCGI_BEGIN_REQUEST. One request at a time: another id while one is
+ * live is answered FCGI_CANT_MPX_CONN; the live id again is not a new
+ * request (its end would be the live one's, twice): skipped. A role
+ * other than responder is answered FCGI_UNKNOWN_ROLE (section 5.1) and
+ * its records skipped; without FCGI_KEEP_CONN the connection is then
+ * done (INTAKE_REFUSED). */
 static enum intake_state intake_begin(struct intake *in)
 {
     static const unsigned char cant_mpx[8] = {0, 0, 0, 0, INTAKE_CANT_MPX_CONN};
+    static const unsigned char unknown_role[8] = {0, 0, 0, 0, INTAKE_UNKNOWN_ROLE};
     int role = (in->small[0] << 8) | in->small[1];
+    int keep = (in->small[2] & INTAKE_KEEP_CONN) != 0;
 
-    if (in->phase != INTAKE_BEGIN) {
-        if (intake_put_reply(in, INTAKE_T_END, in->rec_id, cant_mpx, sizeof(cant_mpx)))
-            return intake_bad(in, "management records not read");
+    if (in->phase != INTAKE_BEGIN && in->rec_id == in->id)
         return INTAKE_MORE;
+    if (in->phase != INTAKE_BEGIN || role != INTAKE_RESPONDER) {
+        if (intake_put_reply(in, INTAKE_T_END, in->rec_id,
+                             in->phase != INTAKE_BEGIN ? cant_mpx : unknown_role, 8))
+            return intake_bad(in, "management records not read");
+        if (in->phase != INTAKE_BEGIN || keep)
+            return INTAKE_MORE;
+        in->phase = INTAKE_DONE;
+        return INTAKE_REFUSED;
     }
-    if (role < 1 || role > 3)
-        return intake_bad(in, "unknown role");
     in->role = role;
+    in->keep = keep;
     in->id = in->rec_id;
     in->phase = INTAKE_PARAMS;
     return INTAKE_MORE;
@@ -310,6 +337,23 @@ static enum intake_state intake_content(struct intake *in, const unsigned char *
     }
 }
 
+/* A request settled by a record whose padding is still due (the end
+ * of FCGI_STDIN, an abort) is settled once the padding is in: answered
+ * at the header, the connection would be closed (or read for the next
+ * request) while its sender still writes the padding. */
+static void intake_hold(struct intake *in, enum intake_state *st)
+{
+    size_t due = in->content_left + in->pad_left;
+
+    if ((*st == INTAKE_READY || *st == INTAKE_ABORTED) && due > 0) {
+        in->held = *st;
+        *st = INTAKE_MORE;
+    } else if (*st == INTAKE_MORE && in->held != INTAKE_MORE && due == 0) {
+        *st = in->held;
+        in->held = INTAKE_MORE;
+    }
+}
+
 /* Takes bytes of the header, the content or the padding of the
  * current record; how many, and the state in *st. */
 static size_t intake_step(struct intake *in, const unsigned char *p, size_t len,
@@ -335,6 +379,7 @@ static size_t intake_step(struct intake *in, const unsigned char *p, size_t len,
         n = in->pad_left < len ? in->pad_left : len;
         in->pad_left -= n;
     }
+    intake_hold(in, st);
     if (in->head_len == INTAKE_HEADER_LEN && in->content_left == 0 && in->pad_left == 0)
         in->head_len = 0; /* the next record */
     return n;
@@ -345,7 +390,7 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
     enum intake_state st = INTAKE_MORE;
     size_t n;
 
-    if (in->phase == INTAKE_DONE)
+    if (in->phase == INTAKE_DONE && in->held == INTAKE_MORE)
         return intake_bad(in, "fed after its end");
     if (len > INTAKE_WIRE_MAX - in->fed && in->refused != INTAKE_MORE)
         return intake_cut_short(in);
@@ -357,6 +402,7 @@ enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_
         buf += n;
         len -= n;
     }
+    in->rest = len;
     return st;
 }
 

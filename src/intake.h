@@ -23,18 +23,26 @@
  *
  * What is taken, as libfcgi takes it (FastCGI 1.0):
  * - records of version 1 only; anything else closes the connection;
- * - FCGI_BEGIN_REQUEST (8 bytes, request id not 0, role responder,
- *   authorizer or filter; the keep-connection flag is ignored: the
- *   connection is closed after the answer), then FCGI_PARAMS to its
- *   empty record, then FCGI_STDIN to its empty record;
- * - a second FCGI_BEGIN_REQUEST is answered FCGI_END_REQUEST
- *   FCGI_CANT_MPX_CONN and its request skipped; records of other
- *   request ids are skipped;
+ * - FCGI_BEGIN_REQUEST (8 bytes, request id not 0, role responder;
+ *   FCGI_KEEP_CONN is kept in `keep`, for the caller to honour), then
+ *   FCGI_PARAMS to its empty record, then FCGI_STDIN to its empty
+ *   record and that record's padding (the request is settled once its
+ *   last byte is in: answered earlier, the sender's padding would meet a
+ *   closed socket, or the next request's reader);
+ * - another role (authorizer, filter, any other) is answered
+ *   FCGI_END_REQUEST FCGI_UNKNOWN_ROLE (section 5.1) and its records
+ *   skipped: with FCGI_KEEP_CONN the intake then waits for the next
+ *   FCGI_BEGIN_REQUEST, without it the request is INTAKE_REFUSED;
+ * - a second FCGI_BEGIN_REQUEST of another id is answered
+ *   FCGI_END_REQUEST FCGI_CANT_MPX_CONN and its request skipped; one of
+ *   the live request's id is skipped (answering it would end the live
+ *   request twice); records of other request ids are skipped;
  * - management records (request id 0): FCGI_GET_VALUES is answered
  *   FCGI_GET_VALUES_RESULT (FCGI_MAX_CONNS 1, FCGI_MAX_REQS 1,
  *   FCGI_MPXS_CONNS 0), any other type FCGI_UNKNOWN_TYPE; those answers
  *   wait in `reply` for the caller to write;
- * - FCGI_ABORT_REQUEST for the request: INTAKE_ABORTED (no answer);
+ * - FCGI_ABORT_REQUEST for the request: INTAKE_ABORTED, answered
+ *   FCGI_END_REQUEST FCGI_REQUEST_COMPLETE in `reply` (section 5.4);
  *   any other record type for it where params or input are due: a
  *   protocol error, INTAKE_BAD.
  *
@@ -84,7 +92,10 @@ enum intake_state {
     INTAKE_READY,     /* begin, params and the whole body are in */
     INTAKE_TOO_LARGE, /* the body passed INTAKE_BODY_MAX; params are in */
     INTAKE_NO_MEMORY, /* the memory budget refused the body; params are in */
-    INTAKE_ABORTED,   /* FCGI_ABORT_REQUEST: the web server gave up on it */
+    INTAKE_ABORTED,   /* FCGI_ABORT_REQUEST: the web server gave up on it
+                         (its FCGI_END_REQUEST is in `reply`) */
+    INTAKE_REFUSED,   /* a role we do not play, without FCGI_KEEP_CONN
+                         (FCGI_UNKNOWN_ROLE is in `reply`): close */
     INTAKE_BAD,       /* not a request we take (see `why`): close */
 };
 
@@ -99,7 +110,11 @@ enum intake_pair { INTAKE_NAME_LEN, INTAKE_VALUE_LEN, INTAKE_NAME, INTAKE_VALUE 
 struct intake {
     enum intake_phase phase;
     unsigned id;                      /* the request's id (phase > BEGIN) */
-    int role;                         /* 1 responder, 2 authorizer, 3 filter */
+    int role;                         /* 1 responder, the one role taken */
+    int keep;                         /* FCGI_KEEP_CONN was set */
+    enum intake_state held;           /* settled, its padding still due */
+    size_t rest;                      /* bytes of the last feed past the
+                                         request's end (pipelined: not taken) */
     size_t fed;                       /* bytes fed so far */
     /* the record being read */
     unsigned char head[INTAKE_HEADER_LEN];
@@ -131,7 +146,8 @@ void intake_init(struct intake *in);
 void intake_free(struct intake *in);
 /* Takes len more bytes of the connection. Once it returns anything but
  * INTAKE_MORE the request is settled and feeding it more is an error
- * (INTAKE_BAD). Check reply_len after each call. */
+ * (INTAKE_BAD); `rest` says how many of the last len were not taken.
+ * Check reply_len after each call. */
 enum intake_state intake_feed(struct intake *in, const unsigned char *buf, size_t len);
 /* The caller gives up on the rest of a refused body (its deadline
  * passed): the refusal, settled as it stands; INTAKE_MORE (nothing

@@ -25,6 +25,7 @@ struct job {
     size_t running;                    /* how many, kept by the loop */
     int trial;                         /* breaker trial round, or 0 */
     int trial_ok;                      /* a call of it was an upstream success */
+    int watched;                       /* its socket in the loop's epoll */
     struct curl_slist headers;         /* X-Request-Id, then the shared ones */
     char id_header[REQUEST_ID_MAX + 16];
     struct job *prev, *next;           /* the loop's list of jobs */

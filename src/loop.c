@@ -89,6 +89,8 @@ static void loop_finish(struct loop *l, struct job *j, const struct reply *r)
     /* a watched socket leaves epoll when job_reply() closes it, or is
        watched anew, under another tag, for writing */
     call_trial_done(&l->calls, j);
+    if (j->watched && j->req && j->req->keep)
+        poller_unwatch(l->calls.poller, j->req->fd); /* open after its answer */
     loop_answer(l, j, r);
 }
 
@@ -280,7 +282,8 @@ static void loop_watch_due(struct loop *l, uint64_t now)
 
     while ((j = l->watch_next) && j->started_ms + LOOP_WATCH_AFTER_MS <= now) {
         l->watch_next = j->next;
-        if (poller_watch(l->calls.poller, j->req->fd, j))
+        j->watched = poller_watch(l->calls.poller, j->req->fd, j) == 0;
+        if (!j->watched)
             log_warn("msg=\"cannot watch a request for its client leaving\" request_id=%s",
                      j->req->id);
     }

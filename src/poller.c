@@ -396,6 +396,11 @@ int poller_watch(struct poller *p, int fd, void *tag)
     return poller_add(p->ep, fd, 0, (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER);
 }
 
+void poller_unwatch(struct poller *p, int fd)
+{
+    epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
+}
+
 int poller_watch_write(struct poller *p, int fd, void *tag)
 {
     struct epoll_event ev = {EPOLLOUT, {.u64 = (uint64_t)(uintptr_t)tag | POLLER_TAG_PEER}};

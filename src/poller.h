@@ -80,6 +80,9 @@ void poller_wake(struct poller *p);
  * function with tag.
  * 0, or -1 when epoll refused it. fd must not be dup()ed. */
 int poller_watch(struct poller *p, int fd, void *tag);
+/* Stops watching fd (a kept connection, open after its request: its
+ * next request is the acceptor's, and its tag is gone). */
+void poller_unwatch(struct poller *p, int fd);
 /* Watches fd for room to write (and hang-ups) under tag, whether it was
  * watched before (its old tag is replaced) or not. 0, or -1. */
 int poller_watch_write(struct poller *p, int fd, void *tag);

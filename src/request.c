@@ -100,10 +100,18 @@ void request_drop_body(struct request *r)
     r->body_len = 0;
 }
 
-/* A plain close(): no shutdown, no wait for the peer (see request.h). */
-static void request_close(struct request *r)
+/* A plain close(): no shutdown, no wait for the peer (see request.h);
+ * a kept connection whose answer went out whole (whole) is given back
+ * open instead, for the web server's next request. */
+static void request_close(struct request *r, int whole)
 {
-    close(r->fd);
+    if (!r->keep || !whole) {
+        close(r->fd);
+        if (r->keep)
+            r->keep->fd = -1;
+    }
+    if (r->keep)
+        keep_back(r->keep);
     if (r->out)
         jbuf_uncount(r->out_len ? r->out_len : 1);
     free(r->out);
@@ -155,7 +163,7 @@ struct request *request_finish(struct request *r, const struct reply *reply)
         return NULL;
     }
     request_log(r, done > 0 ? reply->status : 0);
-    request_close(r);
+    request_close(r, done > 0);
     return NULL;
 }
 
@@ -169,7 +177,7 @@ int request_write_more(struct request *r)
 void request_write_end(struct request *r, int written)
 {
     request_log(r, written ? r->status : 0);
-    request_close(r);
+    request_close(r, written);
 }
 
 void request_write_cut(struct request *r)
@@ -179,7 +187,7 @@ void request_write_cut(struct request *r)
              record_framed_len(r->out_len), r->id);
     metrics_answer_cut();
     request_log(r, 0);
-    request_close(r);
+    request_close(r, 0);
 }
 
 void request_drop(struct request *r)
@@ -187,7 +195,7 @@ void request_drop(struct request *r)
     if (!r)
         return;
     request_log(r, 0);
-    request_close(r);
+    request_close(r, 0);
 }
 
 long request_in_flight(void)

@@ -6,7 +6,8 @@
  * then on the request is a socket, a FastCGI request id, its body and a
  * few hundred bytes, however long the upstream takes. request_finish()
  * writes the answer as FastCGI records (record.h), never waiting for
- * room, and closes the socket once it is written: a shutdown and a wait
+ * room, and closes the socket once it is written, or gives a kept
+ * connection back for the next request (keep.h): a shutdown and a wait
  * for the web server to hang up (what libfcgi's close does) would cost
  * a round trip per request and let a silent peer stall the thread that
  * answers. The input was read to its end, so there is nothing left for
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "intake.h"
+#include "keep.h"
 #include "reply.h"
 #include "route.h"
 
@@ -29,6 +31,8 @@
 
 struct request {
     int fd;                           /* the web server's connection; ours */
+    struct keep_conn *keep;           /* lent (FCGI_KEEP_CONN), or NULL: then
+                                         fd is closed after the answer */
     unsigned fcgi_id;                 /* FastCGI request id */
     uint64_t started_ms;
     struct route route;               /* what is asked, from the params */
@@ -63,7 +67,9 @@ void request_drop_body(struct request *r);
 /* Writes the answer as far as the socket takes it, never waiting. NULL
  * when that was all of it (or the web server was gone: then status 0):
  * the request is logged (route, status, ms, upstream calls, request id),
- * closed and freed. Else the socket was full: the request keeps a copy of the
+ * closed (a kept connection whose answer was whole: given back) and
+ * freed. On the loop thread, a kept connection must be watched by no
+ * epoll of the loop's by then. Else the socket was full: the request keeps a copy of the
  * answer and is returned, for the loop to go on with once the socket is
  * writable (request_write_more()), within its own deadline
  * (request_write_cut()). A slow reader delays only its own answer. */
@@ -73,7 +79,8 @@ struct request *request_finish(struct request *r, const struct reply *reply);
  * request_write_end() comes next). */
 int request_write_more(struct request *r);
 /* Logs (with the answer's status when it was all written, else 0),
- * closes and frees a request whose kept answer is done. */
+ * closes (or gives back, as request_finish()) and frees a request whose
+ * kept answer is done. */
 void request_write_end(struct request *r, int written);
 /* Gives up on a kept answer past its deadline: the connection is closed
  * mid-answer (the web server sees no FCGI_END_REQUEST: never a whole

@@ -11,24 +11,17 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "backoff.h"
 #include "clock.h"
 #include "dispatch.h"
 #include "intake.h"
+#include "keep.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
 #include "route.h"
 
 #define SERVER_ACCEPT_ERRORS_MAX 100 /* in a row before giving up */
-/* Out of descriptors (or kernel memory), accepting stops this long and
- * the connections wait in the socket's backlog; nginx stops for 500 ms.
- * Closing them through a spare descriptor (libev's way) would leave
- * their requests unanswered: the web server would answer 502. Short, so
- * that a healthcheck waiting there is taken within 10 ms of a descriptor
- * coming free (with 100 ms, a soak at the limit saw healthchecks wait up
- * to 0.47 s); the pauses cost at most 100 wake-ups a second. */
-#define SERVER_ACCEPT_PAUSE_MS 10
-#define SERVER_ACCEPT_LOG_MS 1000    /* one log line a second at most */
 #define SERVER_ACCEPT_BATCH 64       /* accepts before looking at the rest */
 #define SERVER_EVENTS 64
 
@@ -39,6 +32,7 @@ struct server_conn {
     int fd;
     uint64_t deadline_ms;
     struct intake in;                 /* what came of it so far */
+    struct keep_conn *kept;           /* a kept connection's, or NULL */
     struct server_conn *prev, *next;
 };
 
@@ -49,11 +43,10 @@ struct server_state {
     int ep;
     int stopping;
     int errors;                       /* accept failures in a row */
-    uint64_t paused_until_ms;         /* accepting paused till then; 0: not */
-    uint64_t pause_logged_ms;         /* the last pause's log line */
-    unsigned long pauses;             /* since that line */
+    struct backoff backoff;           /* accepting paused (backoff.h) */
     struct server_conn *head, *tail;
     size_t waiting;
+    struct keep keep;                 /* kept connections between requests */
     unsigned char buf[SERVER_READ_BUF]; /* every read lands here first */
 };
 
@@ -103,26 +96,50 @@ static enum intake_state server_read(struct server_state *st, int fd, struct int
     return state;
 }
 
+/* What becomes of a connection whose request is over without a
+ * request to answer: an abort (its FCGI_END_REQUEST written by
+ * server_read()) leaves a kept connection for the next request; the
+ * rest is closed unanswered, as libfcgi did (the web server answers its
+ * client 502). */
+static void server_settle_other(struct server_state *st, int fd, struct intake *in,
+                                enum intake_state state, struct keep_conn *kc)
+{
+    if (state == INTAKE_ABORTED) {
+        log_info("msg=\"FastCGI request aborted by the web server: answered\"");
+        kc = keep_lend(&st->keep, kc, fd, in->keep && !in->rest);
+        if (kc) {
+            keep_back(kc);
+            return;
+        }
+    } else if (state == INTAKE_REFUSED)
+        log_info("msg=\"FastCGI request refused: a role other than responder\"");
+    else if (in->why)
+        log_info("msg=\"FastCGI connection closed: %s\" received=%zu", in->why, in->fed);
+    if (kc)
+        keep_close(&st->keep, kc);
+    else
+        close(fd);
+}
+
 /* A request all there, or refused once its params were in: answered
- * or handed on. Anything else closes the connection unanswered, as
- * libfcgi did (the web server answers its client 502). */
-static void server_settle(struct server_state *st, int fd, struct intake *in,
-                          enum intake_state state)
+ * or handed on; kc: the kept connection it came on, or NULL. A request
+ * read whole that asked to keep the connection (and sent nothing past
+ * its end) is lent one (keep.h). */
+static void server_settle_conn(struct server_state *st, int fd, struct intake *in,
+                               enum intake_state state, struct keep_conn *kc)
 {
     struct request *req = NULL;
     size_t fed = in->fed;
 
     if (state == INTAKE_READY || state == INTAKE_TOO_LARGE || state == INTAKE_NO_MEMORY)
         req = request_take(fd, in);
-    else if (state == INTAKE_ABORTED)
-        log_info("msg=\"FastCGI connection closed: request aborted by the web server\"");
-    else if (in->why)
-        log_info("msg=\"FastCGI connection closed: %s\" received=%zu", in->why, in->fed);
-    intake_free(in);
     if (!req) {
-        close(fd);
+        server_settle_other(st, fd, in, state, kc);
+        intake_free(in);
         return;
     }
+    req->keep = keep_lend(&st->keep, kc, fd, state == INTAKE_READY && in->keep && !in->rest);
+    intake_free(in);
     if (state == INTAKE_READY) {
         dispatch_request(st->s, req);
     } else if (state == INTAKE_TOO_LARGE) {
@@ -133,6 +150,12 @@ static void server_settle(struct server_state *st, int fd, struct intake *in,
         dispatch_refuse_memory(st->s->cfg);
         dispatch_answer(st->s, req, REPLY_UNAVAILABLE);
     }
+}
+
+static void server_settle(struct server_state *st, int fd, struct intake *in,
+                          enum intake_state state)
+{
+    server_settle_conn(st, fd, in, state, NULL);
 }
 
 static void server_unlink(struct server_state *st, struct server_conn *c)
@@ -153,34 +176,44 @@ static void server_drop_waiting(struct server_state *st, struct server_conn *c, 
 {
     log_info("msg=\"FastCGI connection closed: %s\" received=%zu", why, c->in.fed);
     server_unlink(st, c);
-    close(c->fd); /* leaves the epoll set with it */
+    if (c->kept)
+        keep_close(&st->keep, c->kept);
+    else
+        close(c->fd); /* leaves the epoll set with it */
     intake_free(&c->in);
     free(c);
 }
 
 /* Waits for the rest of fd's request (edge-triggered: woken only by new
- * bytes or a hang-up), keeping what came of it (in, moved here). Past
- * the cap, or when it cannot wait, the new one is closed: the waiting
+ * bytes or a hang-up), keeping what came of it (in, moved here); kc:
+ * the kept connection it came on (in epoll already), or NULL. Past the
+ * cap, or when it cannot wait, the new one is closed: the waiting
  * ones are nearer their end, and freeing one here could free a
  * connection whose event is still in this turn's batch. */
-static void server_hold(struct server_state *st, int fd, struct intake *in)
+static void server_hold_conn(struct server_state *st, int fd, struct intake *in,
+                             struct keep_conn *kc)
 {
     struct server_conn *c = NULL;
     struct epoll_event ev = {EPOLLIN | EPOLLRDHUP | EPOLLET, {.ptr = NULL}};
+    int op = kc && kc->armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
     if (st->waiting < SERVER_INTAKE_MAX)
         c = malloc(sizeof(*c));
     ev.data.ptr = c;
-    if (!c || epoll_ctl(st->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (!c || epoll_ctl(st->ep, op, fd, &ev) != 0) {
         log_info("msg=\"FastCGI connection closed: %s\"",
                  c ? "cannot watch it" : "too many requests still arriving");
         free(c);
         intake_free(in);
-        close(fd);
+        if (kc)
+            keep_close(&st->keep, kc);
+        else
+            close(fd);
         return;
     }
     c->fd = fd;
     c->in = *in;
+    c->kept = kc;
     c->deadline_ms = clock_ms() + SERVER_INTAKE_TIMEOUT_MS;
     c->next = NULL;
     c->prev = st->tail;
@@ -192,13 +225,23 @@ static void server_hold(struct server_state *st, int fd, struct intake *in)
     st->waiting++;
 }
 
-/* A waiting connection whose request is settled: out of the wait. */
+static void server_hold(struct server_state *st, int fd, struct intake *in)
+{
+    server_hold_conn(st, fd, in, NULL);
+}
+
+/* A waiting connection whose request is settled: out of the wait (a
+ * kept one goes on as server_settle_conn() says). */
 static void server_settle_waiting(struct server_state *st, struct server_conn *c,
                                   enum intake_state state)
 {
+    int fd = c->fd;
+
     server_unlink(st, c);
-    epoll_ctl(st->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    server_settle(st, c->fd, &c->in, state);
+    epoll_ctl(st->ep, EPOLL_CTL_DEL, fd, NULL);
+    if (c->kept)
+        c->kept->armed = 0;
+    server_settle_conn(st, fd, &c->in, state, c->kept);
     free(c);
 }
 
@@ -208,6 +251,27 @@ static void server_on_conn(struct server_state *st, struct server_conn *c)
 
     if (state != INTAKE_MORE)
         server_settle_waiting(st, c, state);
+}
+
+/* A kept connection between requests has bytes, or hung up (no client
+ * leaving: nothing is logged then). Its next request is read as a new
+ * connection's would be; bytes that begin none (a management record, a
+ * refused request's records) leave it waiting as it was. */
+static void server_on_kept(struct server_state *st, uint64_t tag)
+{
+    struct keep_conn *kc = keep_wake(&st->keep, tag);
+    struct intake in;
+    enum intake_state state;
+
+    intake_init(&in);
+    state = server_read(st, kc->fd, &in);
+    if (state == INTAKE_MORE && in.phase == INTAKE_BEGIN && in.head_len == 0) {
+        intake_free(&in);
+        keep_rest(&st->keep, kc, kc->deadline_ms);
+    } else if (state == INTAKE_MORE)
+        server_hold_conn(st, kc->fd, &in, kc);
+    else
+        server_settle_conn(st, kc->fd, &in, state, kc);
 }
 
 /* Past the deadline: a refused body whose rest is still coming is
@@ -243,41 +307,18 @@ static void server_take(struct server_state *st, int fd)
         server_settle(st, fd, &in, state);
 }
 
-/* Out of descriptors: the listening socket leaves epoll for
- * SERVER_ACCEPT_PAUSE_MS (server_resume() puts it back), so the acceptor
- * goes on with the connections it has, and those closing give the
- * descriptors back. A moment, not a death: never given up on. */
-static void server_pause(struct server_state *st, int err)
-{
-    uint64_t now = clock_ms();
-
-    epoll_ctl(st->ep, EPOLL_CTL_DEL, st->s->listen_fd, NULL);
-    st->paused_until_ms = now + SERVER_ACCEPT_PAUSE_MS;
-    st->pauses++;
-    metrics_accept_paused();
-    if (now - st->pause_logged_ms < SERVER_ACCEPT_LOG_MS)
-        return;
-    log_warn("msg=\"accept paused: out of descriptors\" error=\"%s\" pauses=%lu pause_ms=%d",
-             strerror(err), st->pauses, SERVER_ACCEPT_PAUSE_MS);
-    st->pause_logged_ms = now;
-    st->pauses = 0;
-}
-
-/* The pause is over: accepting again (level-triggered: what waits in
- * the backlog wakes the next turn). */
+/* Out of descriptors: the listening socket leaves epoll for a moment
+ * (backoff.h); server_resume() puts it back. */
 static void server_resume(struct server_state *st)
 {
     struct epoll_event lev = {EPOLLIN | EPOLLEXCLUSIVE, {.u64 = SERVER_TAG_LISTEN}};
 
-    if (!st->paused_until_ms || clock_ms() < st->paused_until_ms)
+    if (!backoff_over(&st->backoff, clock_ms()))
         return;
-    st->paused_until_ms = 0;
     if (!st->stopping && epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->listen_fd, &lev) != 0)
         log_error("msg=\"cannot watch the FastCGI socket\" error=\"%s\"", strerror(errno));
 }
 
-/* A failed accept: 0 to go on, -1 to pause (out of descriptors), -2
- * when it keeps failing otherwise (the socket itself is broken). */
 static int server_accept_failed(struct server_state *st)
 {
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -286,8 +327,8 @@ static int server_accept_failed(struct server_state *st)
     }
     if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
         return 0;
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        server_pause(st, errno);
+    if (backoff_start(&st->backoff, errno, clock_ms())) {
+        epoll_ctl(st->ep, EPOLL_CTL_DEL, st->s->listen_fd, NULL);
         return -1;
     }
     if (++st->errors >= SERVER_ACCEPT_ERRORS_MAX) {
@@ -365,7 +406,8 @@ static int server_setup(struct server_state *st)
     st->ep = epoll_create1(EPOLL_CLOEXEC);
     if (st->ep < 0 || flags < 0 || fcntl(st->s->listen_fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
         epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->listen_fd, &lev) != 0 ||
-        epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->signal_fd, &sev) != 0) {
+        epoll_ctl(st->ep, EPOLL_CTL_ADD, st->s->signal_fd, &sev) != 0 ||
+        keep_init(&st->keep, st->ep) != 0) {
         log_error("msg=\"cannot watch the FastCGI socket\" error=\"%s\"", strerror(errno));
         return -1;
     }
@@ -373,22 +415,25 @@ static int server_setup(struct server_state *st)
 }
 
 /* How long epoll may sleep: until the oldest waiting connection's
- * deadline or the end of an accept pause, or for good. */
+ * deadline, the oldest idle kept one's or the end of an accept pause,
+ * or for good. */
 static int server_wait_ms(const struct server_state *st)
 {
-    uint64_t now = clock_ms(), until = st->head ? st->head->deadline_ms : 0;
+    uint64_t now = clock_ms(), at = keep_next_deadline(&st->keep);
 
-    if (st->paused_until_ms && (!until || st->paused_until_ms < until))
-        until = st->paused_until_ms;
-    if (!until)
+    if (st->head && (!at || st->head->deadline_ms < at))
+        at = st->head->deadline_ms;
+    if (st->backoff.until_ms && (!at || st->backoff.until_ms < at))
+        at = st->backoff.until_ms;
+    if (!at)
         return -1;
-    return until > now ? (int)(until - now) : 0;
+    return at > now ? (int)(at - now) : 0;
 }
 
 static int server_turn(struct server_state *st)
 {
     struct epoll_event ev[SERVER_EVENTS];
-    int n, i, result = 0;
+    int n, i, woken = 0, result = 0;
 
     n = epoll_wait(st->ep, ev, SERVER_EVENTS, server_wait_ms(st));
     for (i = 0; i < n; i++) {
@@ -397,11 +442,21 @@ static int server_turn(struct server_state *st)
         else if (ev[i].data.u64 == SERVER_TAG_LISTEN) {
             if (!st->stopping && server_accept(st) < 0)
                 result = -1;
-        } else
+        } else if (ev[i].data.u64 == KEEP_TAG_WAKE)
+            woken = 1;
+        else if (keep_owns(ev[i].data.u64))
+            server_on_kept(st, ev[i].data.u64);
+        else
             server_on_conn(st, ev[i].data.ptr);
     }
+    /* after the events: a connection given back this turn cannot have
+       one still in the batch */
+    if (st->stopping)
+        keep_stop(&st->keep); /* idle ones now, the others after their answer */
+    keep_settle(&st->keep, woken, clock_ms());
     server_expire(st, clock_ms());
     server_resume(st);
+    keep_expire(&st->keep, clock_ms());
     return result;
 }
 
@@ -414,7 +469,9 @@ int server_run(struct server *s)
         return -1;
     st->s = s;
     if (server_setup(st) == 0) {
-        while (!st->stopping || st->head) {
+        /* stopping: until the requests being read are in and the kept
+           connections lent to requests are back (to be closed) */
+        while (!st->stopping || st->head || st->keep.out) {
             if (server_turn(st) < 0) {
                 result = -1;
                 break;
@@ -425,6 +482,8 @@ int server_run(struct server *s)
     while (st->head)
         server_drop_waiting(st, st->head, "stopping");
     server_stop_listening(st);
+    if (st->keep.wake_fd > 0)
+        keep_free(&st->keep);
     if (st->ep >= 0)
         close(st->ep);
     free(st);

@@ -62,6 +62,8 @@ void writer_on_event(struct writer *w, void *tag)
     if (done == 0)
         return;
     writer_unlink(w, r);
+    if (done > 0 && r->keep)
+        poller_unwatch(w->poller, r->fd); /* kept open for its next request */
     request_write_end(r, done > 0); /* closing the socket takes it out of epoll */
 }
 

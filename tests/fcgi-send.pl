@@ -30,6 +30,18 @@
 # on slowly). FCGI_SEND_TRUNCATE=N sends only the first N bytes (with
 # HOLD: a stall mid-body). FCGI_SEND_BODY_TEXT=TEXT sends TEXT as the
 # body instead (FCGI_SEND_BODY is then not needed).
+#
+# FCGI_SEND_SPLIT_AT=N: split after byte N instead of the half (N < 0:
+# |N| bytes before the end). The line says unsent=N: the bytes of the
+# request never written (the service closed before they were).
+#
+# Kept connections (FCGI_KEEP_CONN): FCGI_SEND_KEEP=N sends the bytes N
+# times on one connection, each once the answer before it has ended
+# (its FCGI_END_REQUEST), FCGI_SEND_IDLE seconds apart (default 0), and
+# never shuts its write side down; then waits FCGI_SEND_LINGER seconds
+# (default 0.5) for the service to close. The line (about the last
+# answer) adds answers=N (ended answers), after=open|closed and
+# linger_ms=N (how long until the close, or the whole wait).
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -101,8 +113,25 @@ my %cases = (
     get_values_junk => sub { rec(9, 0, "\xff\xff\xff\xff\xff\xff\xff\xff") },
     unknown_type => sub { rec(42, 0, 'x' x 8) },
     # odd but well-framed requests
-    role_authorizer => sub { begin(1, 2) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    # roles but the responder (FastCGI 1.0 section 6): an authorizer
+    # sends no FCGI_STDIN, a filter FCGI_DATA after it
+    role_authorizer => sub { begin(1, 2) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) },
+    role_filter => sub { begin(1, 3) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
+                         . stdin(1, 'in') . rec(8, 1, 'data') . rec(8, 1, '') },
     role_99 => sub { begin(1, 99) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
+    # a second begin with the live request's id
+    begin_same_id => sub { begin(1) . begin(1) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
+                           . stdin(1, '') },
+    # the end of FCGI_STDIN with 8 bytes of padding (split them off with
+    # FCGI_SEND_SPLIT_AT=-8)
+    stdin_end_padded => sub { begin(1) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
+                              . pack('CCnnCC', 1, 5, 1, 0, 8, 0) . ("\0" x 8) },
+    # FCGI_KEEP_CONN
+    keep_health => sub { begin(1, 1, 1) . params(1, ['REQUEST_METHOD', 'GET'], ['PATH_INFO', '/healthcheck'])
+                         . stdin(1, '') },
+    keep_abort => sub { begin(1, 1, 1) . rec(2, 1, '') },
+    keep_order => sub { begin(1, 1, 1) . params(1, ['REQUEST_METHOD', 'GET'],
+                        ['PATH_INFO', '/orders/3f6c2a9e-81d4-4b7a-a5e2-7c9d0b1e4f28/items']) . stdin(1, '') },
     no_params => sub { begin(1) . rec(4, 1, '') . stdin(1, '') },
     no_method => sub { begin(1) . params(1, ['PATH_INFO', '/healthcheck']) . stdin(1, '') },
     empty_name => sub { get('/healthcheck', ['', 'x'], ['=', '='], ['X', '']) },
@@ -162,8 +191,15 @@ if (my $pause = $ENV{FCGI_SEND_PAUSE}) {
         select(undef, undef, undef, $pause) if length $bytes;
     }
 }
+my $total = length $bytes;
+if (my $times = $ENV{FCGI_SEND_KEEP}) {
+    keep_conn($s, $bytes, $times);
+    exit 0;
+}
 if (my $split = $ENV{FCGI_SEND_SPLIT}) {
     my $half = int(length($bytes) / 2);
+    my $at = $ENV{FCGI_SEND_SPLIT_AT};
+    $half = $at < 0 ? length($bytes) + $at : $at if defined $at;
     $sent += syswrite($s, $bytes, $half) // 0;
     if (my $ready = $ENV{FCGI_SEND_READY}) {
         my $f;
@@ -197,23 +233,75 @@ while (!$eof && time < $deadline) {
     }
 }
 if (!length $in) { print $eof ? "closed\n" : "timeout\n"; exit 0; }
+report($in, sprintf('unsent=%d ', $total - $sent));
 
-my (@types, $out, $end);
-$out = '';
-while (length($in) >= 8) {
-    my ($v, $t, $id, $len, $pad) = unpack('CCnnC', $in);
-    last if length($in) < 8 + $len + $pad;
-    my $c = substr($in, 8, $len);
-    substr($in, 0, 8 + $len + $pad, '');
-    push @types, $t;
-    $out .= $c if $t == 6;
-    $end = unpack('x4C', $c) if $t == 3 && $len >= 5;
+# The records of the answer in $in, as one line (see the top); $more
+# goes before body=.
+sub report {
+    my ($in, $more) = @_;
+    my (@types, $out, $end);
+    $out = '';
+    while (length($in) >= 8) {
+        my ($v, $t, $id, $len, $pad) = unpack('CCnnC', $in);
+        last if length($in) < 8 + $len + $pad;
+        my $c = substr($in, 8, $len);
+        substr($in, 0, 8 + $len + $pad, '');
+        push @types, $t;
+        $out .= $c if $t == 6;
+        $end = unpack('x4C', $c) if $t == 3 && $len >= 5;
+    }
+    my ($head, $body) = split(/\r\n\r\n/, $out, 2);
+    $head //= '';
+    my ($status) = $head =~ /^Status: (\d+)/m;
+    my ($type) = $head =~ /^Content-Type: ([^\r\n]*)/m;
+    my ($clen) = $head =~ /^Content-Length: (\d+)/m;
+    printf "status=%s type=%s length=%s end=%s records=%s got=%d sent=%d ms=%d %sbody=%s\n",
+           $status // '-', $type // '-', $clen // '-', $end // '-', join(',', @types),
+           length($body // ''), $sent, (time - $t0) * 1000, $more, $body // '';
 }
-my ($head, $body) = split(/\r\n\r\n/, $out, 2);
-$head //= '';
-my ($status) = $head =~ /^Status: (\d+)/m;
-my ($type) = $head =~ /^Content-Type: ([^\r\n]*)/m;
-my ($clen) = $head =~ /^Content-Length: (\d+)/m;
-printf "status=%s type=%s length=%s end=%s records=%s got=%d sent=%d ms=%d body=%s\n", $status // '-',
-       $type // '-', $clen // '-', $end // '-', join(',', @types), length($body // ''), $sent,
-       (time - $t0) * 1000, $body // '';
+
+# Reads one answer: the records up to its FCGI_END_REQUEST; undef when
+# the connection ended first or nothing came within 5 s.
+sub read_answer {
+    my ($s) = @_;
+    my ($in, $deadline) = ('', time + ($ENV{FCGI_SEND_WAIT} // 5));
+    my $sel = IO::Select->new($s);
+    while (time < $deadline) {
+        my $off = 0;
+        while (length($in) - $off >= 8) {
+            my ($t, $len, $pad) = unpack('xCx2nC', substr($in, $off, 8));
+            last if length($in) - $off < 8 + $len + $pad;
+            $off += 8 + $len + $pad;
+            return $in if $t == 3;
+        }
+        next unless $sel->can_read(0.2);
+        my $n = sysread($s, my $buf, 65536);
+        return undef unless $n;
+        $in .= $buf;
+    }
+    return undef;
+}
+
+sub keep_conn {
+    my ($s, $bytes, $times) = @_;
+    my ($answers, $last) = (0, '');
+    for my $i (1 .. $times) {
+        select(undef, undef, undef, $ENV{FCGI_SEND_IDLE}) if $i > 1 && $ENV{FCGI_SEND_IDLE};
+        my $n = syswrite($s, $bytes);
+        last unless defined $n && $n == length $bytes;
+        $sent += $n;
+        my $a = read_answer($s);
+        last unless defined $a;
+        ($answers, $last) = ($answers + 1, $a);
+    }
+    my $t1 = time;
+    my $linger = $ENV{FCGI_SEND_LINGER} // 0.5;
+    my $after = 'open';
+    while (time < $t1 + $linger) {
+        next unless IO::Select->new($s)->can_read($t1 + $linger - time);
+        my $n = sysread($s, my $buf, 65536);
+        if (!$n) { $after = 'closed'; last; }
+    }
+    if (!$answers) { print "closed answers=0 after=$after\n"; return; }
+    report($last, sprintf('answers=%d after=%s linger_ms=%d ', $answers, $after, (time - $t1) * 1000));
+}

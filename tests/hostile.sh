@@ -437,10 +437,10 @@ test_fastcgi_direct() {
     # past a 0-byte block here; ASan or valgrind in the checked runs)
     for c in cve_both_max cve_name_max cve_value_max; do fcgi_expect "$c" closed; done
     for c in long_name_short_data length_cut truncated_header version_2 params_first \
-             short_begin get_values_junk role_99 request_id_0; do
+             short_begin get_values_junk request_id_0; do
         fcgi_expect "$c" closed
     done
-    for c in begin_only no_stdin_end padding_lie abort; do
+    for c in begin_only no_stdin_end padding_lie; do
         # shellcheck disable=SC2086
         fcgi_expect "$c" $ANY
     done
@@ -461,7 +461,7 @@ test_fastcgi_direct() {
     fcgi_expect big_param closed
     fcgi_expect long_path_info closed
     fcgi_expect param_60k health
-    for c in role_authorizer empty_name nul_in_param many_params multiplexed; do
+    for c in empty_name nul_in_param many_params multiplexed; do
         fcgi_expect "$c" health
     done
     # a request with a body: its body read, then 405 (no POST route here)
@@ -472,6 +472,73 @@ test_fastcgi_direct() {
     else
         ko "after the FastCGI records: the service is the same process" "pid $SVC_PID is gone"
     fi
+}
+
+# fcgi_has CASE WHAT PATTERN: the line of one exchange matches PATTERN
+fcgi_has() {
+    fcgi "$1"
+    # shellcheck disable=SC2053
+    if [[ $FC == $3 ]]; then ok "FastCGI $1: $2"; else ko "FastCGI $1: $2" "got: ${FC:0:240}"; fi
+}
+
+# FastCGI 1.0 where the service departed from it (each seen with a raw
+# client before it was fixed).
+test_fastcgi_spec() {
+    echo "# FastCGI 1.0 as the specification says"
+    # 5.4: FCGI_ABORT_REQUEST is answered FCGI_END_REQUEST
+    fcgi_has abort "answered FCGI_END_REQUEST" '* end=0 records=3 *'
+    # a second begin with the live request's id: one end, the answer's
+    fcgi_has begin_same_id "one FCGI_END_REQUEST, the answer's" 'status=200 * records=6,6,3 *'
+    # the padding of the last FCGI_STDIN sent after its header: read, not
+    # met with a closed socket
+    FCGI_SEND_SPLIT=0.5 FCGI_SEND_SPLIT_AT=-8 \
+        fcgi_has stdin_end_padded "padding after the header is read" 'status=200 * unsent=0 *'
+    # 5.1: a role the application does not play: FCGI_UNKNOWN_ROLE, at once
+    fcgi_has role_authorizer "FCGI_UNKNOWN_ROLE" '* end=3 records=3 *'
+    fcgi_has role_filter "FCGI_UNKNOWN_ROLE" '* end=3 records=3 *'
+    fcgi_has role_99 "FCGI_UNKNOWN_ROLE" '* end=3 records=3 *'
+    case $FC in *\ ms=[0-9]\ * | *\ ms=[0-9][0-9]\ * | *\ ms=[0-9][0-9][0-9]\ *) ok "FastCGI role_99: answered at once" ;;
+                *) ko "FastCGI role_99: answered at once" "got: $FC" ;; esac
+}
+
+# FCGI_KEEP_CONN: the connection serves the next request; without the
+# flag it is closed after the answer, as before.
+test_keep_conn() {
+    echo "# FCGI_KEEP_CONN"
+    FCGI_SEND_KEEP=3 fcgi_has keep_health "three requests on one connection, kept open" \
+        'status=200 * answers=3 after=open *'
+    # idle past the 1 s bound on a request's arrival: still kept
+    FCGI_SEND_KEEP=2 FCGI_SEND_IDLE=1.5 fcgi_has keep_health "a request after 1.5 s idle" \
+        'status=200 * answers=2 after=open *'
+    FCGI_SEND_KEEP=2 fcgi_has keep_abort "an abort answered, the connection kept" \
+        '* end=0 records=3 * answers=2 after=open *'
+    FCGI_SEND_KEEP=2 fcgi_has health "without the flag: closed after the answer" \
+        'status=200 * answers=1 after=closed *'
+    # a request through the loop (its answer written there) on a kept
+    # connection, twice
+    FCGI_SEND_KEEP=2 fcgi_has keep_order "an order twice on one connection" \
+        'status=200 * answers=2 after=open *'
+}
+
+# SIGTERM with a kept connection idle: closed at once, not at its idle
+# timeout (run just before the service is stopped).
+keep_idle_before_stop() {
+    FCGI_SEND_KEEP=1 FCGI_SEND_LINGER=20 perl "$TOP/tests/fcgi-send.pl" "$STACK_SOCK" keep_health \
+        > "$W/kept-idle" 2>&1 &
+    KEPT_PID=$!
+    sleep 1
+}
+keep_idle_after_stop() {
+    wait "$KEPT_PID"
+    local line ms
+    line=$(cat "$W/kept-idle")
+    ms=$(sed -n 's/.* linger_ms=\([0-9]*\) .*/\1/p' <<<"$line")
+    case $line in
+        *answers=1\ after=closed*) [ "${ms:-99999}" -lt 10000 ] &&
+            ok "SIGTERM: the idle kept connection closed at once (${ms} ms idle in all)" ||
+            ko "SIGTERM: the idle kept connection closed at once" "got: $line" ;;
+        *) ko "SIGTERM: the idle kept connection closed" "got: $line" ;;
+    esac
 }
 
 # What were libfcgi's weaknesses (doc/operations.md, "Known limits"): each unknown
@@ -542,13 +609,17 @@ stack_service 1 "${SVC_FLAGS[@]}" || exit 1
 SVC_PID=$STACK_SVC_PIDS
 SVC_STARTED=$(svc_start_time "$SVC_PID")
 test_fastcgi_direct
+test_fastcgi_spec
+test_keep_conn
 test_management_leak
 run_front nginx "$NGINX_PORT"
 run_front lighttpd "$LIGHTTPD_PORT"
 test_clean_log
+keep_idle_before_stop
 stopped=0
 stack_stop_service || stopped=$?
 check "SIGTERM: exit status 0" "$stopped" 0
+keep_idle_after_stop
 if out=$(stack_reports); then ok "no sanitizer or valgrind report"; else
     ko "no sanitizer or valgrind report" "$out"; fi
 echo "time - hostile: $SECONDS s"

@@ -127,6 +127,9 @@ stack_service_ready() {
     else for p in $STACK_SVC_PIDS; do
         for i in $(seq 300); do
             grep -q "pid=$p msg=\"serving\"" "$STACK_RUN/service.log" 2>/dev/null && break
+            # --log-level warn (bench/run) hides that info line: the socket
+            # listening must do (a connection waits in its backlog)
+            [ -n "${STACK_QUIET:-}" ] && [ -S "$STACK_SOCK" ] && sleep 0.3 && break
             kill -0 "$p" 2>/dev/null || { echo "stack: service $p exited: $(tail -3 "$STACK_RUN/service.log")" >&2; return 1; }
             sleep 0.1
         done
@@ -165,10 +168,18 @@ stack_wait_gone() {
     stack_wait sh -c "! kill -0 $1"
 }
 
+# STACK_NGINX_KEEP=1: nginx keeps its FastCGI connections to the
+# service (fastcgi_keep_conn on, a keepalive pool of 64 a worker)
 stack_fill() {
+    local keepalive="" keep_conn=off
+    if [ -n "${STACK_NGINX_KEEP:-}" ]; then
+        keepalive="keepalive 64; keepalive_requests 1000000;"
+        keep_conn=on
+    fi
     sed -e "s|@RUN@|$STACK_RUN|g" -e "s|@SOCKET@|$STACK_SOCK|g" \
         -e "s|@PORT@|$2|g" -e "s|@WORKERS@|${3:-1}|g" \
-        -e "s|@BODY_MAX@|${STACK_BODY_MAX:-1m}|g" "$1"
+        -e "s|@BODY_MAX@|${STACK_BODY_MAX:-1m}|g" \
+        -e "s|@KEEPALIVE@|$keepalive|g" -e "s|@KEEP_CONN@|$keep_conn|g" "$1"
 }
 
 # STACK_BODY_MAX: nginx's client_max_body_size (default 1m, as shipped)
