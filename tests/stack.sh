@@ -127,9 +127,6 @@ stack_service_ready() {
     else for p in $STACK_SVC_PIDS; do
         for i in $(seq 300); do
             grep -q "pid=$p msg=\"serving\"" "$STACK_RUN/service.log" 2>/dev/null && break
-            # --log-level warn (bench/run) hides that info line: the socket
-            # listening must do (a connection waits in its backlog)
-            [ -n "${STACK_QUIET:-}" ] && [ -S "$STACK_SOCK" ] && sleep 0.3 && break
             kill -0 "$p" 2>/dev/null || { echo "stack: service $p exited: $(tail -3 "$STACK_RUN/service.log")" >&2; return 1; }
             sleep 0.1
         done
