@@ -1000,12 +1000,13 @@ test_tls_dropped_connections() {
     codes=$(sort "$W/drop-codes" | uniq -c | tr -s ' ' | tr '\n' ';')
     check "dropped connections: 96 answers" "$(wc -l < "$W/drop-codes")" 96
     # 16 orders are in flight when the worker dies: were none of their
-    # calls sent again, about 80 would be 200. Calls that open a new
-    # connection while the gateway's worker is being replaced may still
-    # fail, and more of them on a busy machine (89 and 87 seen with other
-    # suites running): more than 80 answered is the calls sent again.
-    [ "$(grep -c '^200$' "$W/drop-codes")" -ge 85 ] && ok "dropped connections: answers $codes" ||
-        ko "dropped connections: at least 85 of 96 answered 200" "$codes"
+    # calls sent again, 80 would be 200. Calls that open a new connection
+    # while the gateway's worker is being replaced may still fail, and
+    # more of them on a busy machine (89, 87 and, with two whole test
+    # runs beside it, 84 seen): more than 80 answered is the calls sent
+    # again.
+    [ "$(grep -c '^200$' "$W/drop-codes")" -gt 80 ] && ok "dropped connections: answers $codes" ||
+        ko "dropped connections: more than 80 of 96 answered 200" "$codes"
     # over HTTP/1.1 libcurl itself sends a request again when a reused
     # connection dies before any answer; over HTTP/2 the service does,
     # unless libcurl saw the death first and re-sent them itself (seen in
