@@ -12,6 +12,7 @@ static void proto_reset(struct proto *p)
 {
     p->pipewait = 0;
     p->protocol_known = !p->offer_h2;
+    p->answered = !p->offer_h2;
     p->first_ready = 0;
     p->alpn = 0;
 }
@@ -30,7 +31,11 @@ void proto_init(struct proto *p, const struct config *cfg)
  * ready; then, until the protocol is known, as many as there are multi
  * handles (the gate counts for the whole process: libcurl 7.88, even with
  * PIPEWAIT, was seen to open 136 connections for a cold burst of 1000
- * orders). Once known, --max-connecting.
+ * orders). Once an answer came, --max-connecting. What the handshake's
+ * ALPN tells changes where calls go and whether they PIPEWAIT, not the
+ * gate: opened to 64 at the handshake, a cold burst of 1000 orders
+ * under ASan on a busy Debian 13 root started 64 handshakes at once, and
+ * the calls timed out on the wire opened the breaker.
  *
  * No PIPEWAIT before HTTP/2 is known: libcurl 8.14 parks a PIPEWAIT call
  * while any connection to the host is in its set-up, and wakes its
@@ -47,6 +52,8 @@ int proto_cold_gate(const struct proto *p)
 {
     long max = p->cfg->max_connecting;
 
+    if (p->answered)
+        return (int)max;
     if (p->offer_h2 && !p->first_ready)
         return 1;
     return (int)(p->offer_h2 && max > CONNS_MULTI_MAX ? CONNS_MULTI_MAX : max);
@@ -75,7 +82,6 @@ void proto_bound_open(struct proto *p, int maybe_http2)
 static void proto_known(struct proto *p, int http2)
 {
     p->protocol_known = 1;
-    poller_gate_max(p->poller, (int)p->cfg->max_connecting);
     if (!http2) {
         proto_bound_open(p, 0);
         conns_spread(p->conns);
@@ -92,10 +98,15 @@ void proto_learn(struct proto *p, const struct fetch *f)
 {
     long version = 0;
 
-    if (p->protocol_known || f->status == 0 ||
+    if (p->answered || f->status == 0 ||
         curl_easy_getinfo(f->easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK)
         return;
-    proto_known(p, version == CURL_HTTP_VERSION_2_0);
+    if (!p->protocol_known)
+        proto_known(p, version == CURL_HTTP_VERSION_2_0);
+    /* the first answer opens the gate: until then a cold burst's
+       handshakes go CONNS_MULTI_MAX at a time (see proto_cold_gate) */
+    p->answered = 1;
+    poller_gate_max(p->poller, (int)p->cfg->max_connecting);
 }
 
 int proto_on_curl_text(CURL *e, curl_infotype type, char *text, size_t len, void *arg)
@@ -117,8 +128,7 @@ int proto_probe(struct proto *p)
     else if (poller_ready_count(p->poller) == 0)
         return 0;
     p->first_ready = 1;
-    if (!p->protocol_known)
-        poller_gate_max(p->poller, proto_cold_gate(p));
+    poller_gate_max(p->poller, proto_cold_gate(p));
     return 1;
 }
 

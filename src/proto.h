@@ -28,6 +28,7 @@ struct proto {
                                             wait for a connection to share */
     long http_version;                   /* what ALPN offers */
     int protocol_known;                  /* HTTP/2 or not is known */
+    int answered;                        /* an answer came: the gate opens */
     int first_ready;                     /* probing: a connection was set up */
     int alpn;                            /* probing: what a handshake's ALPN
                                             said: 2 HTTP/2, 1 HTTP/1.1, 0

@@ -161,8 +161,16 @@ stack_stop_service() {
     return $rc
 }
 
+# stack_wait_gone PID: waits for it to exit, at most 30 s (a process
+# stopping finishes its requests in flight: tests hold them up to 15 s)
 stack_wait_gone() {
-    stack_wait sh -c "! kill -0 $1"
+    local i
+    for i in $(seq 300); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    echo "stack: $1 still running 30 s after it was told to stop" >&2
+    return 1
 }
 
 # STACK_NGINX_KEEP=1: nginx keeps its FastCGI connections to the
