@@ -200,15 +200,11 @@ curl_socket_t poller_open_socket(void *arg, curlsocktype purpose, struct curl_so
     s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
     if (s < 0)
         return CURL_SOCKET_BAD;
-    if (s >= p->fd_ceiling) { /* the acceptor's (poller_fd_ceiling) */
-        close(s);
-        errno = EMFILE;
-        return CURL_SOCKET_BAD;
-    }
-    k = poller_sock_of(p, s);
+    k = s < p->fd_ceiling ? poller_sock_of(p, s) : NULL;
     if (!k || gate_enter(&p->gate, s, now)) {
         close(s);
-        errno = ENOMEM;
+        /* past the ceiling, the acceptor's descriptors (poller_fd_ceiling) */
+        errno = s >= p->fd_ceiling ? EMFILE : ENOMEM;
         return CURL_SOCKET_BAD;
     }
     k->in_epoll = k->wanted = 0; /* a new descriptor: epoll has it not */
