@@ -8,16 +8,12 @@
 # req() sets
 post() {
     local file=$1; shift
-    : > "$W/b"
+    : > "$W/b"; : > "$W/h"
     # "$@" last: a --max-time there beats the default
     STATUS=$(curl -s -X POST --data-binary "@$file" -H 'Content-Type: application/json' \
              -D "$W/h" -o "$W/b" -w '%{http_code}' --max-time 20 "$@" \
              "http://127.0.0.1:$FRONT_PORT/orders/enriched")
-    BODY=$(cat "$W/b")
-    CTYPE=$(hdr Content-Type)
-    CLEN=$(hdr Content-Length)
-    ALLOW=$(hdr Allow)
-    RETRY=$(hdr Retry-After)
+    answer_read
 }
 # post_text TEXT [curl args...]
 post_text() { printf '%s' "$1" > "$W/post"; shift; post "$W/post" "$@"; }
@@ -226,12 +222,12 @@ test_enrich_breaker() {
 }
 
 test_enrich() {
-    test_enrich_answers
-    test_enrich_bad_bodies
-    test_enrich_routes
-    test_enrich_sizes
-    test_enrich_faults
-    test_enrich_at_once
-    test_enrich_client_leaves
-    test_enrich_breaker
+    timed test_enrich_answers
+    timed test_enrich_bad_bodies
+    timed test_enrich_routes
+    timed test_enrich_sizes
+    timed test_enrich_faults
+    timed test_enrich_at_once
+    timed test_enrich_client_leaves
+    timed test_enrich_breaker
 }

@@ -41,7 +41,9 @@
 # never shuts its write side down; then waits FCGI_SEND_LINGER seconds
 # (default 0.5) for the service to close. The line (about the last
 # answer) adds answers=N (ended answers), after=open|closed and
-# linger_ms=N (how long until the close, or the whole wait).
+# linger_ms=N (how long until the close, or the whole wait). With
+# FCGI_SEND_ANSWERED=FILE, FILE is made once the last answer has ended
+# (the connection is idle from then on).
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -293,6 +295,10 @@ sub keep_conn {
         my $a = read_answer($s);
         last unless defined $a;
         ($answers, $last) = ($answers + 1, $a);
+    }
+    if ($ENV{FCGI_SEND_ANSWERED}) {   # tell a waiting test: now idle
+        open(my $mark, '>', $ENV{FCGI_SEND_ANSWERED}) or die "FCGI_SEND_ANSWERED: $!";
+        close($mark);
     }
     my $t1 = time;
     my $linger = $ENV{FCGI_SEND_LINGER} // 0.5;

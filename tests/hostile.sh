@@ -65,12 +65,8 @@ http() {
     : > "$W/b"; : > "$W/h"
     STATUS=$(curl -s -D "$W/h" -o "$W/b" -w '%{http_code}' --max-time 20 --path-as-is -g \
              "${@:1:$#-1}" "http://127.0.0.1:$FRONT_PORT$path")
-    BODY=$(cat "$W/b")
-    CTYPE=$(hdr Content-Type)
-    CLEN=$(hdr Content-Length)
-    ALLOW=$(hdr Allow)
+    answer_read
 }
-hdr() { grep -i "^$1:" "$W/h" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
 
 # What an answer is: "front" for the front's own refusal page, else the
 # name of the SPEC answer it is ("health", "order", "nf", "order404",
@@ -95,7 +91,7 @@ kind_of() { # kind_of STATUS CTYPE CLEN BODY [HEAD]
         "413:$ERR413") k=too_large ;;
     esac
     [ "$ct" = application/json ] || k=bad
-    [ "$cl" = "$(printf '%s' "$b" | wc -c)" ] || k=bad
+    [ "$cl" = "$(bytes "$b")" ] || k=bad
     echo "$k"
 }
 
@@ -523,10 +519,11 @@ test_keep_conn() {
 # SIGTERM with a kept connection idle: closed at once, not at its idle
 # timeout (run just before the service is stopped).
 keep_idle_before_stop() {
-    FCGI_SEND_KEEP=1 FCGI_SEND_LINGER=20 perl "$TOP/tests/fcgi-send.pl" "$STACK_SOCK" keep_health \
-        > "$W/kept-idle" 2>&1 &
+    rm -f "$W/kept-answered"
+    FCGI_SEND_KEEP=1 FCGI_SEND_LINGER=20 FCGI_SEND_ANSWERED=$W/kept-answered \
+        perl "$TOP/tests/fcgi-send.pl" "$STACK_SOCK" keep_health > "$W/kept-idle" 2>&1 &
     KEPT_PID=$!
-    sleep 1
+    stack_wait test -e "$W/kept-answered"   # says so if it never is
 }
 keep_idle_after_stop() {
     wait "$KEPT_PID"

@@ -11,6 +11,9 @@
  *   /_stats  {"requests","in_flight","max_in_flight","connections","aborted",
  *             "last_request_id"} (the X-Request-Id of the last upstream call)
  *   /_reset  zeroes the counters (max_in_flight := in_flight), {"ok":true}
+ *   /_release  every answer held back until now is answered at once
+ *             (later ones keep their delays), {"ok":true}: a test holds
+ *             answers with a long --delay-ms until it has seen what it needs
  * {order} only matches lower-case 8-4-4-4-12 UUIDs; {pkg} matches an
  * 8-4-4-4-12 UUID exactly as its file is named, case and all (a
  * case-sensitive upstream: a package is asked for as the order wrote it).
@@ -93,7 +96,7 @@
  * Delays never block a thread: once the request is complete the connection
  * is suspended, its due time goes into a min-heap (mutex) and one timer
  * thread resumes it when due; the next handler call queues the answer.
- * /_stats and /_reset are never delayed, faulted or counted.  On SIGTERM or
+ * /_stats, /_reset and /_release are never delayed, faulted or counted.  On SIGTERM or
  * SIGINT pending delays are cut short, the daemon stops and we exit 0.
  */
 #define _GNU_SOURCE
@@ -1119,15 +1122,21 @@ static bool timer_start(void)
     return ok && pthread_create(&tq.thr, NULL, timer_main, NULL) == 0;
 }
 
-/* Makes every pending (and future) delay due now. */
-static void timer_flush(void)
+/* Makes every pending delay due now (/_release). */
+static void timer_release(void)
 {
-    atomic_store(&g_stopping, true);
     pthread_mutex_lock(&tq.mu);
     for (size_t i = 0; i < tq.len; i++)
         tq.heap[i].due = 0;
     pthread_cond_signal(&tq.cv);
     pthread_mutex_unlock(&tq.mu);
+}
+
+/* Makes every pending (and future) delay due now. */
+static void timer_flush(void)
+{
+    atomic_store(&g_stopping, true);
+    timer_release();
 }
 
 static void timer_stop(void)
@@ -1584,6 +1593,10 @@ static enum MHD_Result answer_local(struct MHD_Connection *c, const char *url,
     if (get && strcmp(url, "/_reset") == 0) {
         stats_reset();
         seen_reset();
+        return queue_canned(c, &k_ok);
+    }
+    if (get && strcmp(url, "/_release") == 0) {
+        timer_release();
         return queue_canned(c, &k_ok);
     }
     if (!get || strcmp(url, "/_stats") != 0)

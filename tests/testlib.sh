@@ -9,6 +9,9 @@
 #                           and a stack in $W/run, stopped at exit
 #   need TOOL PACKAGE       the suite needs TOOL (a command, or a file by
 #                           its absolute path), which Debian's PACKAGE has
+#   answer_read             BODY, CTYPE, CLEN, ALLOW, RETRY of the answer
+#                           curl left in $W/b (body) and $W/h (headers)
+#   bytes TEXT              its length in bytes, whatever the locale
 #   need_done NAME          after the needs: if any is missing, one line
 #                           naming them and the packages, and exit 77,
 #                           SKIP for make check (tests/all.sh installs
@@ -22,6 +25,26 @@ ko() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; shift; printf '       %s\n' "$@"; }
 check() {
     if [ "$2" = "$3" ]; then ok "$1"; else ko "$1" "got:  ${2:0:300}" "want: ${3:0:300}"; fi
 }
+
+# answer_read: BODY from $W/b; CTYPE, CLEN, ALLOW, RETRY from the
+# headers in $W/h (the first of each), read by the shell itself: a suite
+# makes hundreds of requests, on a machine that may be busy, and a
+# process or four per header cost seconds
+answer_read() {
+    local line value
+    BODY=$(< "$W/b")
+    CTYPE= CLEN= ALLOW= RETRY=
+    while IFS= read -r line; do
+        value=${line#*: } value=${value%$'\r'}
+        case ${line%%:*} in
+            [Cc]ontent-[Tt]ype) CTYPE=${CTYPE:-$value} ;;
+            [Cc]ontent-[Ll]ength) CLEN=${CLEN:-$value} ;;
+            [Aa]llow) ALLOW=${ALLOW:-$value} ;;
+            [Rr]etry-[Aa]fter) RETRY=${RETRY:-$value} ;;
+        esac
+    done < "$W/h"
+}
+bytes() { local LC_ALL=C; echo "${#1}"; }
 
 testlib_workdir() {
     W=$(mktemp -d "/tmp/api-pedidos-$1.XXXXXX")
