@@ -69,11 +69,16 @@ step "make fuzz-smoke"
 make fuzz-smoke | tee fuzz-smoke.out
 
 # Where the time went: each end-to-end suite's own "time - NAME: S s"
-# line, in make check (two at a time) and in check-asan (one at a time).
+# line, in make check (two at a time) and in check-asan (one at a time),
+# then the ten slowest checks ("time - test_x: S s") of all the runs.
 step "time per suite"
 for f in check.out check-asan.out check-valgrind.out; do
-    grep -h '^time - ' "$f" 2>/dev/null | sed "s/^time - /$f: /" || true
+    grep -h '^time - ' "$f" 2>/dev/null | grep -v '^time - test_' | sed "s/^time - /$f: /" || true
 done
+step "slowest checks"
+for f in check.out check-asan.out check-valgrind.out; do
+    grep -h '^time - test_' "$f" 2>/dev/null | sed "s/^time - /$f: /" || true
+done | sort -t: -k3 -n -r | awk 'NR <= 10'
 
 # Every suite's closing line ("...: N passed, M failed" of the shell
 # suites, "Checks: N, Failures: F, Errors: E" of Check) added up.
