@@ -56,8 +56,11 @@ void call_drop(struct calls *c, struct job *j, struct fetch *f)
     call_unlink(c, j, f);
     if (f->waiting)
         waitq_unpark(&c->waitq, f);
-    else if (f->slot >= 0)
+    else if (f->slot >= 0) {
+        if (c->conns.multiplexed)
+            fetch_cancel_close(f); /* its reset would wait (fetch.h) */
         conns_remove(&c->conns, f->slot, f->easy);
+    }
     fetch_release(&c->pool, f);
 }
 

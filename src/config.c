@@ -75,7 +75,7 @@ static const struct config_num config_nums[] = {
      "auto: a recent high percentile of that kind of call's time; 0: never", "auto|MS", "auto"},
     {"hedge-budget", "API_PEDIDOS_HEDGE_BUDGET", CFG_OFF(hedge_budget), 5, 0, 100,
      "hedges are at most this percentage of the upstream calls (auto waits for the "
-     "(100 - PCT)th percentile); 0: never", "PCT", NULL},
+     "(100 - PCT/2)th percentile); 0: never", "PCT", NULL},
     {"hedge-min-ms", "API_PEDIDOS_HEDGE_MIN_MS", CFG_OFF(hedge_min_ms), 5, 1, 600000,
      "the shortest delay hedge-after auto may choose", "MS", NULL},
 };

@@ -154,10 +154,12 @@ static struct fetch *fetch_reuse(struct fetch_pool *p, const char *url, const st
         curl_easy_setopt(f->easy, CURLOPT_HTTPHEADER, o->headers) ||
         curl_easy_setopt(f->easy, CURLOPT_PIPEWAIT, o->pipewait) ||
         fetch_set_watch(f->easy, o) ||
+        (f->no_reuse && curl_easy_setopt(f->easy, CURLOPT_FORBID_REUSE, 0L)) ||
         curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms)) {
         fetch_destroy(f);
         return NULL;
     }
+    f->no_reuse = 0;
     return f;
 }
 
@@ -297,6 +299,12 @@ int fetch_died_with_connection(const struct fetch *f)
     return fetch_health(f) == FETCH_BROKEN &&
            curl_easy_getinfo(f->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
            connects == 0;
+}
+
+void fetch_cancel_close(struct fetch *f)
+{
+    if (curl_easy_setopt(f->easy, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK)
+        f->no_reuse = 1;
 }
 
 void fetch_release(struct fetch_pool *p, struct fetch *f)

@@ -92,6 +92,7 @@ struct fetch {
                               own resources (errno, EMFILE and the like) */
     unsigned char starved; /* the caller's: started again with less than
                               a connect timeout left (fetch_health) */
+    unsigned char no_reuse; /* CURLOPT_FORBID_REUSE set (fetch_cancel_close) */
     CURLcode code; /* set by fetch_finish() */
     long status;   /* HTTP status, 0 when none came */
     char error[CURL_ERROR_SIZE]; /* curl's own words for a failure */
@@ -169,6 +170,15 @@ enum fetch_health fetch_health(const struct fetch *f);
  * set by the answer); 7.88 and 8.14 both say "ALPN: server accepted
  * PROTO". */
 int fetch_alpn(curl_infotype type, const char *text, size_t len);
+/* Before an unfinished f is taken off a multiplexed (HTTP/2) connection:
+ * libcurl queues the stream's RST_STREAM and writes it only with the
+ * connection's next frame out (7.88 keeps frames under 1 KiB in its
+ * output buffer; 8.14 flushes its queue only when it next sends), so on
+ * a connection no other call uses, the upstream would work the call to
+ * its end. With reuse forbidden, libcurl closes the connection when f
+ * was its last transfer, and the gateway learns of the cancel at once;
+ * when others still use it, the reset goes out with their traffic. */
+void fetch_cancel_close(struct fetch *f);
 /* Gives f back to the pool (or frees it when the pool is full). */
 void fetch_release(struct fetch_pool *p, struct fetch *f);
 
