@@ -72,14 +72,19 @@ uint64_t twin_next_at(const struct calls *c)
     return at;
 }
 
-/* Whether f may get its hedge now (twin.h), the budget spent last. */
+/* Whether f may get its hedge now (twin.h): 1 yes (a token of the
+ * budget spent), 0 never, -1 not yet (no room for a connection or an
+ * answer). */
 static int twin_allowed(struct calls *c, const struct fetch *f, uint64_t now)
 {
     const struct job *j = f->owner;
 
-    return !f->waiting && !f->twin && f->slot >= 0 && now < f->end_ms && j->trial == 0 &&
-           weigh_closed(&c->weigh) && poller_gate_room(c->poller) > 0 &&
-           jbuf_room() >= (size_t)c->cfg->max_body && hedge_take(&c->hedge);
+    if (f->waiting || f->twin || f->slot < 0 || now >= f->end_ms || j->trial != 0 ||
+        !weigh_closed(&c->weigh))
+        return 0;
+    if (poller_gate_room(c->poller) <= 0 || jbuf_room() < (size_t)c->cfg->max_body)
+        return -1;
+    return hedge_take(&c->hedge);
 }
 
 /* The multi handle for f's hedge: over HTTP/2, where every call rides
@@ -130,12 +135,17 @@ static int twin_send(struct calls *c, struct fetch *f, uint64_t now)
 void twin_send_due(struct calls *c, uint64_t now)
 {
     struct fetch *f;
-    int k;
+    int k, may;
 
     for (k = 0; k < HEDGE_KINDS; k++) {
         while ((f = c->hq_head[k]) && f->hedge_at <= now) {
+            may = twin_allowed(c, f, now);
+            if (may < 0) { /* the head waits, and the rest behind it */
+                f->hedge_at = now + TWIN_RETRY_MS;
+                break;
+            }
             twin_forget(c, f);
-            if (twin_allowed(c, f, now) && twin_send(c, f, now))
+            if (may && twin_send(c, f, now))
                 log_debug("msg=\"could not send a hedge\"");
         }
     }

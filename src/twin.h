@@ -13,9 +13,12 @@
  * failing fails the call as one would. At most one hedge per call, and
  * at most two transfers of a call in flight: no retry while a twin runs.
  *
- * No hedge while the breaker is not closed, while the connection gate
- * has no room, when the memory budget could not hold another answer, for
- * a call still waiting at the gate, or past the hedge budget (hedge.h).
+ * No hedge while the breaker is not closed, for a call still waiting at
+ * the gate, or past the hedge budget (hedge.h). Not yet while the
+ * connection gate has no room or the memory budget could not hold
+ * another answer: the hedge is tried again TWIN_RETRY_MS later (a cold
+ * process sets up its first connection alone: a hedge due during that
+ * handshake, 50 ms into a 1 s call, was once dropped for good).
  *
  * The two transfers point at each other (f->twin); the hedge is marked
  * (f->is_hedge) and does not count among its job's calls (j->running):
@@ -30,6 +33,8 @@
 #include <stdint.h>
 
 #include "call.h"
+
+#define TWIN_RETRY_MS 5 /* a hedge with no room yet is tried again after */
 
 void twin_init(struct calls *c, uint64_t now);
 /* A call's first transfer f started at now: feeds the hedge budget and
