@@ -51,17 +51,27 @@ static void call_unlink(struct calls *c, struct job *j, struct fetch *f)
 /* Removes a transfer from its multi handle (or the waiting calls; or
  * neither: slot -1, as after a failed restart) and gives it back to the
  * pool. */
-void call_drop(struct calls *c, struct job *j, struct fetch *f)
+static void call_discard(struct calls *c, struct job *j, struct fetch *f, int may_close)
 {
     call_unlink(c, j, f);
     if (f->waiting)
         waitq_unpark(&c->waitq, f);
     else if (f->slot >= 0) {
-        if (c->conns.multiplexed)
+        if (may_close && c->conns.multiplexed)
             fetch_cancel_close(f); /* its reset would wait (fetch.h) */
         conns_remove(&c->conns, f->slot, f->easy);
     }
     fetch_release(&c->pool, f);
+}
+
+void call_drop(struct calls *c, struct job *j, struct fetch *f)
+{
+    call_discard(c, j, f, 1);
+}
+
+void call_drop_keep(struct calls *c, struct job *j, struct fetch *f)
+{
+    call_discard(c, j, f, 0);
 }
 
 void call_cancel_all(struct calls *c, struct job *j)

@@ -100,8 +100,14 @@ void call_opts(const struct calls *c, struct job *j, uint64_t now, struct fetch_
 /* Puts transfer f on j's list (a hedge: not among j's calls). */
 void call_link(struct job *j, struct fetch *f);
 /* Takes f off j's list and off its multi handle (slot -1: on none) or
- * the waiting calls, and gives it back to the pool: cancelled. */
+ * the waiting calls, and gives it back to the pool: cancelled. Over
+ * HTTP/2 an unfinished f that was the last on its connection closes it
+ * (fetch_cancel_close()), so that the upstream learns of the cancel. */
 void call_drop(struct calls *c, struct job *j, struct fetch *f);
+/* call_drop(), but the connection stays whatever it carries: for a
+ * hedge that lost, whose connection (another multi handle's, over
+ * HTTP/2) the next hedge would otherwise have to set up again. */
+void call_drop_keep(struct calls *c, struct job *j, struct fetch *f);
 /* Counts ended transfer f for the metrics and tells the breaker. */
 void call_weigh(struct calls *c, struct job *j, const struct fetch *f, enum fetch_outcome out);
 

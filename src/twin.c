@@ -73,16 +73,17 @@ uint64_t twin_next_at(const struct calls *c)
 }
 
 /* Whether f may get its hedge now (twin.h): 1 yes (a token of the
- * budget spent), 0 never, -1 not yet (no room for a connection or an
- * answer). */
-static int twin_allowed(struct calls *c, const struct fetch *f, uint64_t now)
+ * budget spent), 0 never, -1 not yet: no room left for a connection
+ * (room: what this turn has not handed out yet; calls parked at the
+ * gate come first) or for an answer. */
+static int twin_allowed(struct calls *c, const struct fetch *f, uint64_t now, int room)
 {
     const struct job *j = f->owner;
 
     if (f->waiting || f->twin || f->slot < 0 || now >= f->end_ms || j->trial != 0 ||
         !weigh_closed(&c->weigh))
         return 0;
-    if (poller_gate_room(c->poller) <= 0 || jbuf_room() < (size_t)c->cfg->max_body)
+    if (room <= 0 || c->waitq.head || jbuf_room() < (size_t)c->cfg->max_body)
         return -1;
     return hedge_take(&c->hedge);
 }
@@ -136,16 +137,21 @@ void twin_send_due(struct calls *c, uint64_t now)
 {
     struct fetch *f;
     int k, may;
+    /* the gate's room is taken only when curl opens a socket, after
+       this turn: each hedge sent counts against it here */
+    int room = poller_gate_room(c->poller);
 
     for (k = 0; k < HEDGE_KINDS; k++) {
         while ((f = c->hq_head[k]) && f->hedge_at <= now) {
-            may = twin_allowed(c, f, now);
+            may = twin_allowed(c, f, now, room);
             if (may < 0) { /* the head waits, and the rest behind it */
                 f->hedge_at = now + TWIN_RETRY_MS;
                 break;
             }
             twin_forget(c, f);
-            if (may && twin_send(c, f, now))
+            if (may && twin_send(c, f, now) == 0)
+                room--;
+            else if (may)
                 log_debug("msg=\"could not send a hedge\"");
         }
     }
@@ -171,10 +177,13 @@ int twin_settle(struct calls *c, struct job *j, struct fetch *f, enum fetch_outc
         return 1;
     }
     metrics_hedge(f->kind, f->is_hedge ? METRICS_HEDGE_WON : METRICS_HEDGE_LOST);
+    /* cancelled, weighed for nothing; a losing hedge leaves its
+       connection for the next hedge (its reset goes out with that) */
     if (f->is_hedge) {
         f->is_hedge = 0;
         other->is_hedge = 1;
-    }
-    call_drop(c, j, other); /* cancelled: weighed for nothing */
+        call_drop(c, j, other);
+    } else
+        call_drop_keep(c, j, other);
     return 0;
 }

@@ -15,10 +15,17 @@
  *
  * No hedge while the breaker is not closed, for a call still waiting at
  * the gate, or past the hedge budget (hedge.h). Not yet while the
- * connection gate has no room or the memory budget could not hold
- * another answer: the hedge is tried again TWIN_RETRY_MS later (a cold
- * process sets up its first connection alone: a hedge due during that
- * handshake, 50 ms into a 1 s call, was once dropped for good).
+ * connection gate has no room (calls parked there come first, and each
+ * hedge sent in a turn counts against the room) or the memory budget
+ * could not hold another answer: the hedge is tried again TWIN_RETRY_MS
+ * later (a cold process sets up its first connection alone: a hedge due
+ * during that handshake, 50 ms into a 1 s call, was once dropped for
+ * good).
+ *
+ * Over HTTP/2 a cancelled original that was the last on its connection
+ * closes it (call_drop(): else libcurl would hold its reset back); a
+ * losing hedge keeps its connection, on the other multi handle, for the
+ * next hedge (call_drop_keep()).
  *
  * The two transfers point at each other (f->twin); the hedge is marked
  * (f->is_hedge) and does not count among its job's calls (j->running):

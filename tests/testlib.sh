@@ -31,16 +31,16 @@ check() {
 # makes hundreds of requests, on a machine that may be busy, and a
 # process or four per header cost seconds
 answer_read() {
-    local line value
+    local line name value
     BODY=$(< "$W/b")
     CTYPE= CLEN= ALLOW= RETRY=
     while IFS= read -r line; do
-        value=${line#*: } value=${value%$'\r'}
-        case ${line%%:*} in
-            [Cc]ontent-[Tt]ype) CTYPE=${CTYPE:-$value} ;;
-            [Cc]ontent-[Ll]ength) CLEN=${CLEN:-$value} ;;
-            [Aa]llow) ALLOW=${ALLOW:-$value} ;;
-            [Rr]etry-[Aa]fter) RETRY=${RETRY:-$value} ;;
+        name=${line%%:*} value=${line#*: } value=${value%$'\r'}
+        case ${name,,} in
+            content-type) CTYPE=${CTYPE:-$value} ;;
+            content-length) CLEN=${CLEN:-$value} ;;
+            allow) ALLOW=${ALLOW:-$value} ;;
+            retry-after) RETRY=${RETRY:-$value} ;;
         esac
     done < "$W/h"
 }
