@@ -756,6 +756,14 @@ await_upstream_calls() {
     return 1
 }
 
+# proc_state PID: its state letter from /proc (R, S, Z...), empty when gone
+proc_state() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    s=${s##*) }
+    echo "${s%% *}"
+}
+
 # await_signal_taken BOUND: waits up to BOUND s until every process of
 # the service logged that it took its stop signal; prints how many did
 await_signal_taken() {
@@ -845,8 +853,8 @@ test_sigterm_finishes_in_flight() {
     for p in $STACK_SVC_PIDS; do kill -TERM "$p"; done
     took=$(await_signal_taken 5)
     check "SIGTERM: every process logged the signal" "$took" "$PROCS"
-    for p in $STACK_SVC_PIDS; do
-        case $(ps -o stat= -p "$p") in Z* | '') ;; *) alive=$((alive + 1)) ;; esac
+    for p in $STACK_SVC_PIDS; do   # running, not a zombie (no procps here)
+        [ "$(proc_state "$p")" != Z ] && [ -n "$(proc_state "$p")" ] && alive=$((alive + 1))
     done
     check "SIGTERM: every process still at work after the signal" "$alive/$(stat_of in_flight)" "$PROCS/$n"
     curl -s "http://127.0.0.1:$UP_PORT/_release" >/dev/null
